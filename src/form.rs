@@ -1,0 +1,1 @@
+//! Form body codec (filled in by the codec work).

@@ -1,0 +1,1 @@
+//! Cookie codec (filled in by the cookie work).

@@ -1,0 +1,1 @@
+//! JSON body codec (filled in by the codec work).

@@ -1,0 +1,32 @@
+//! stateful: an HTTP/1.1 server on the Rust standard library alone.
+//!
+//! HTTP is stateless; this crate shows how a cookie and a server-side session
+//! table make it stateful. Every byte from the network is parsed by our own
+//! code:
+//!
+//! - [`http`]: pure, I/O-free HTTP/1.1: request head, body framing, chunked
+//!   decoding, responses, dates, cookies, and the one mapping from protocol
+//!   errors to status codes.
+//! - [`json`], [`form`]: the small body codecs the routes accept.
+//! - [`crypto`]: SHA-256, HMAC, PBKDF2, Django-format password hashes, OS
+//!   randomness.
+//! - [`server`]: listener, poller, thread pool and the connection state
+//!   machine: the only code that touches a socket.
+//! - [`app`]: the routes over the application state.
+//! - [`storage`]: the append-only journal behind `--data-dir`.
+//!
+//! Out of scope, deliberately: TLS, HTTP/2, compression, range requests,
+//! request bodies larger than [`limits::MAX_BODY_BYTES`].
+
+pub mod app;
+pub mod config;
+pub mod crypto;
+pub mod form;
+pub mod http;
+pub mod json;
+pub mod limits;
+pub mod server;
+pub mod storage;
+
+/// The cookie codec, also reachable as `stateful::http::cookie`.
+pub use http::cookie;

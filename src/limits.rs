@@ -1,0 +1,101 @@
+//! Every size, count and time limit of the server, in one place, each with
+//! what happens when it is exceeded. The HTTP contract (`API.md`) fixes most
+//! of them; the command line can change the timeouts and the session cap.
+
+use std::time::Duration;
+
+// ---- request head (RFC 9112 §2-§5) ----
+
+/// Longest request line, CRLF excluded. Longer: 414 URI Too Long, then close.
+pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+/// Largest header section (all field lines and their line ends, the request
+/// line not included). Reaching it: 431, then close.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Most header fields in one request. More: 431, then close.
+pub const MAX_HEADER_FIELDS: usize = 100;
+/// Empty lines accepted (and ignored) before a request line (RFC 9112 §2.2).
+/// More: 400.
+pub const MAX_LEADING_EMPTY_LINES: usize = 8;
+
+// ---- request body ----
+
+/// Largest request body, after chunked decoding. A larger `Content-Length` is
+/// refused with 413 before a byte of the body is read; a chunked body that
+/// grows past it gets 413 as soon as it does. Either way the connection closes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Longest chunk-size line (size, extensions, line end). Longer: 400.
+pub const MAX_CHUNK_LINE: usize = 4096;
+/// Largest chunked trailer section. Larger: 431.
+pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
+
+// ---- connections ----
+
+/// The header section of a request must be complete within this time of its
+/// first byte (`--header-timeout`). Otherwise: 408, then close.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A keep-alive connection with no request in progress is closed after this
+/// (`--idle-timeout`), silently.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A body that stops arriving for this long (`--body-timeout`) gets 408, then
+/// close.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// After an error response the server stops writing and reads (and discards)
+/// what the client still sends for at most this long, so the client sees the
+/// response instead of a reset.
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// ... and at most this many bytes.
+pub const LINGER_MAX_BYTES: usize = 256 * 1024;
+/// A response that cannot be written within this time (the client stopped
+/// reading) is abandoned and the connection closed.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most connections open at once. Beyond it new connections get 503 with
+/// `Retry-After` and are closed.
+pub const MAX_CONNECTIONS: usize = 60_000;
+/// Ready connections waiting for a worker. When the queue is full, a new
+/// connection gets 503 with `Retry-After` and is closed; a kept-alive one
+/// waits in the poller for its turn.
+pub const WORK_QUEUE_CAPACITY: usize = 4096;
+/// Seconds a client is asked to wait in `Retry-After` on 503.
+pub const RETRY_AFTER_SECS: u64 = 1;
+/// How long a graceful stop (SIGINT/SIGTERM) waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+// ---- bodies of the application ----
+
+/// Deepest nesting of JSON arrays/objects the JSON reader follows before it
+/// refuses the body with 400 (so no input can exhaust the stack).
+pub const MAX_JSON_DEPTH: usize = 32;
+/// Most fields in a JSON object or a form body. More: 400.
+pub const MAX_BODY_FIELDS: usize = 64;
+
+// ---- accounts, sessions, comments ----
+
+/// Username length in characters (ASCII letters, digits, `@ . + - _`).
+pub const USERNAME_MAX: usize = 150;
+/// Password length in bytes of UTF-8.
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 1024;
+/// Comment text length in bytes of UTF-8.
+pub const COMMENT_MAX: usize = 4096;
+/// Default and largest `limit` of `GET /comments`.
+pub const COMMENTS_PAGE_DEFAULT: usize = 100;
+pub const COMMENTS_PAGE_MAX: usize = 1000;
+/// Lifetime of a session after login (Django's SESSION_COOKIE_AGE).
+pub const SESSION_TTL: Duration = Duration::from_secs(1_209_600);
+/// How often expired sessions are swept from memory.
+pub const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// Default `--max-sessions`; a login beyond it gets 503.
+pub const MAX_SESSIONS: usize = 1_000_000;
+/// Failed logins for one username within [`LOGIN_THROTTLE_WINDOW`] after
+/// which further logins get 429 with `Retry-After`.
+pub const LOGIN_THROTTLE_FAILURES: usize = 5;
+pub const LOGIN_THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Default PBKDF2-HMAC-SHA256 cost (`--pbkdf2-iterations`).
+pub const PBKDF2_ITERATIONS: u32 = 600_000;
+
+// ---- cookies ----
+
+/// Most bytes of name plus value that `SetCookie::encode` writes (RFC 6265bis).
+pub const COOKIE_NAME_VALUE_MAX: usize = 4096;
+/// Longest Domain or Path attribute value accepted when parsing (RFC 6265bis).
+pub const COOKIE_ATTRIBUTE_MAX: usize = 1024;

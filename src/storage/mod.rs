@@ -1,0 +1,1 @@
+//! Journal (filled in by the storage work).
