@@ -91,7 +91,14 @@ pub fn civil_from_unix(secs: i64) -> Civil {
 }
 
 /// Unix seconds of a UTC calendar time (fields are not range-checked).
-pub fn unix_from_civil(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
+pub fn unix_from_civil(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> i64 {
     days_from_civil(year, month, day) * 86_400
         + i64::from(hour) * 3600
         + i64::from(minute) * 60

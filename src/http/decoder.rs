@@ -1,0 +1,178 @@
+//! A connection's inbound byte stream, decoded into requests: the head
+//! parser and the body framings put together, still without any I/O.
+//!
+//! The caller keeps the unread bytes; [`RequestDecoder::decode`] says how
+//! many it used and what they made. Pipelined requests come out one at a
+//! time, in order, however the stream was cut.
+//!
+//! ```
+//! use stateful::http::{RequestDecoder, Decoded};
+//! let mut d = RequestDecoder::new();
+//! let mut buf = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+//! let mut paths = Vec::new();
+//! loop {
+//!     let (used, event) = d.decode(&buf).unwrap();
+//!     buf.drain(..used);
+//!     match event {
+//!         Decoded::Request(r) => paths.push(r.head.path().to_string()),
+//!         Decoded::NeedMore => break,
+//!         Decoded::SendContinue => {}
+//!     }
+//! }
+//! assert_eq!(paths, ["/a", "/b"]);
+//! ```
+
+use super::chunked::ChunkedDecoder;
+use super::error::HttpError;
+use super::request::{parse_request_head, BodyFraming, Parsed, RequestHead};
+
+/// A complete request: its head and its decoded body.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub head: RequestHead,
+    pub body: Vec<u8>,
+}
+
+/// What a call to [`RequestDecoder::decode`] produced.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A complete request.
+    Request(Request),
+    /// The head asked for `100 Continue` and the body has not arrived:
+    /// write [`crate::http::CONTINUE`] now, then call `decode` again.
+    SendContinue,
+    /// Nothing more can be decoded until more bytes arrive.
+    NeedMore,
+}
+
+/// Where the decoder is, for the caller's timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Between requests, no byte of the next one seen.
+    Idle,
+    /// Inside a request head.
+    Head,
+    /// Reading a request body.
+    Body,
+}
+
+#[derive(Debug)]
+enum State {
+    Head,
+    Length {
+        head: RequestHead,
+        body: Vec<u8>,
+        remaining: usize,
+    },
+    Chunked {
+        head: RequestHead,
+        body: Vec<u8>,
+        decoder: ChunkedDecoder,
+    },
+}
+
+/// Decodes successive requests from one connection's byte stream.
+#[derive(Debug)]
+pub struct RequestDecoder {
+    state: State,
+    continue_due: bool,
+}
+
+impl Default for RequestDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RequestDecoder {
+    pub fn new() -> Self {
+        RequestDecoder {
+            state: State::Head,
+            continue_due: false,
+        }
+    }
+
+    /// Where the decoder stands, given the bytes the caller still holds.
+    pub fn phase(&self, unread: &[u8]) -> Phase {
+        match self.state {
+            State::Head if unread.is_empty() => Phase::Idle,
+            State::Head => Phase::Head,
+            _ => Phase::Body,
+        }
+    }
+
+    /// Decodes from `buf` (the bytes not yet used). After an error the
+    /// stream cannot be trusted and the connection must close.
+    pub fn decode(&mut self, buf: &[u8]) -> Result<(usize, Decoded), HttpError> {
+        let mut used = 0;
+        if let State::Head = self.state {
+            let (head, n) = match parse_request_head(buf)? {
+                Parsed::Partial => return Ok((0, Decoded::NeedMore)),
+                Parsed::Complete(head, n) => (head, n),
+            };
+            used = n;
+            let wants_continue = head.expect_continue();
+            self.state = match head.framing() {
+                BodyFraming::None => {
+                    return Ok((
+                        used,
+                        Decoded::Request(Request {
+                            head,
+                            body: Vec::new(),
+                        }),
+                    ))
+                }
+                BodyFraming::Length(len) => {
+                    // The head parser already refused lengths over the limit.
+                    let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    State::Length {
+                        head,
+                        body: Vec::with_capacity(len),
+                        remaining: len,
+                    }
+                }
+                BodyFraming::Chunked => State::Chunked {
+                    head,
+                    body: Vec::new(),
+                    decoder: ChunkedDecoder::new(),
+                },
+            };
+            self.continue_due = wants_continue;
+        }
+        let rest = &buf[used..];
+        let complete = match &mut self.state {
+            State::Head => false,
+            State::Length {
+                body, remaining, ..
+            } => {
+                let n = (*remaining).min(rest.len());
+                body.extend_from_slice(&rest[..n]);
+                *remaining -= n;
+                used += n;
+                *remaining == 0
+            }
+            State::Chunked { body, decoder, .. } => {
+                let (n, done) = decoder.decode(rest, body)?;
+                used += n;
+                done
+            }
+        };
+        if complete {
+            self.continue_due = false;
+            let request = match std::mem::replace(&mut self.state, State::Head) {
+                State::Length { head, body, .. } | State::Chunked { head, body, .. } => {
+                    Request { head, body }
+                }
+                State::Head => unreachable!("complete is false in State::Head"),
+            };
+            return Ok((used, Decoded::Request(request)));
+        }
+        if self.continue_due && used == buf.len() {
+            // Every byte after the head is consumed and the body is not
+            // there: the client is waiting for our go-ahead.
+            self.continue_due = false;
+            return Ok((used, Decoded::SendContinue));
+        }
+        Ok((used, Decoded::NeedMore))
+    }
+}

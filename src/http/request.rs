@@ -1,0 +1,593 @@
+//! The request head: request line and header section (RFC 9112 §2-§7,
+//! RFC 9110 §5-§8), parsed from a byte slice by one pure function.
+//!
+//! [`parse_request_head`] answers `Complete` with the head and the bytes it
+//! used, `Partial` when the slice is a prefix of a head that may still become
+//! valid, or a [`HeadError`] naming what is wrong. It never panics, and the
+//! only allocations are one copy of the head (bounded by the limits) and the
+//! field index.
+//!
+//! ```
+//! use stateful::http::{parse_request_head, Parsed, Method, BodyFraming};
+//! let raw = b"POST /comments HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+//! let Ok(Parsed::Complete(head, used)) = parse_request_head(raw) else { panic!() };
+//! assert_eq!(head.method(), Method::Post);
+//! assert_eq!(head.path(), "/comments");
+//! assert_eq!(head.framing(), BodyFraming::Length(5));
+//! assert_eq!(&raw[used..], b"hello");
+//! // Any prefix is only "need more bytes".
+//! assert!(matches!(parse_request_head(&raw[..20]), Ok(Parsed::Partial)));
+//! ```
+//!
+//! Refused (see [`HeadError`]): a request line over 8 KiB (414), a header
+//! section of 64 KiB or more than 100 fields (431), a bare CR, a NUL or other
+//! control byte, obs-fold, whitespace before a colon, a non-token method or
+//! field name, a malformed version (400) or another major version (505),
+//! HTTP/1.1 without exactly one valid `Host`, ambiguous body framing,
+//! a body over 1 MiB (413) and expectations other than `100-continue` (417).
+
+use std::ops::Range;
+
+use super::syntax::{
+    find_lf, is_field_value_byte, is_target_byte, is_token, list_items, strip_cr, trim_ows,
+};
+use crate::limits::{
+    MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_LEADING_EMPTY_LINES, MAX_REQUEST_LINE,
+};
+
+/// The outcome of a parse that did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<T> {
+    /// A complete value and the number of input bytes it used.
+    Complete(T, usize),
+    /// The input is a valid prefix; more bytes are needed.
+    Partial,
+}
+
+/// What is wrong with a request head. [`crate::http::HttpError::status`]
+/// maps each to its status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadError {
+    TooManyEmptyLines,
+    RequestLineTooLong,
+    InvalidMethod,
+    InvalidTarget,
+    InvalidVersion,
+    UnsupportedVersion,
+    BareCr,
+    Nul,
+    ObsFold,
+    EmptyFieldName,
+    SpaceBeforeColon,
+    InvalidFieldName,
+    MissingColon,
+    InvalidFieldValue,
+    HeaderSectionTooLarge,
+    TooManyFields,
+    MissingHost,
+    DuplicateHost,
+    InvalidHost,
+    InvalidContentLength,
+    ConflictingContentLength,
+    ContentLengthWithTransferEncoding,
+    InvalidTransferEncoding,
+    ChunkedNotFinal,
+    TransferEncodingInHttp10,
+    UnsupportedTransferCoding,
+    BodyTooLarge,
+    UnsupportedExpectation,
+}
+
+/// Request methods. Those the server does not know are `Other`; the text is
+/// still available from [`RequestHead::method_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Patch,
+    Options,
+    Trace,
+    Connect,
+    Other,
+}
+
+impl Method {
+    fn from_token(t: &[u8]) -> Method {
+        match t {
+            b"GET" => Method::Get,
+            b"HEAD" => Method::Head,
+            b"POST" => Method::Post,
+            b"PUT" => Method::Put,
+            b"DELETE" => Method::Delete,
+            b"PATCH" => Method::Patch,
+            b"OPTIONS" => Method::Options,
+            b"TRACE" => Method::Trace,
+            b"CONNECT" => Method::Connect,
+            _ => Method::Other,
+        }
+    }
+}
+
+/// The protocol version. `HTTP/1.x` with x above 1 is served as 1.1
+/// (RFC 9110 §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// How the request body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body (no Content-Length, no Transfer-Encoding).
+    None,
+    /// `Content-Length: n`, already checked against the body limit.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A parsed request head. It owns a copy of the head's bytes; accessors
+/// return slices of it.
+#[derive(Debug, Clone)]
+pub struct RequestHead {
+    bytes: Box<[u8]>,
+    method: Method,
+    method_end: u32,
+    target: Range<u32>,
+    path_end: u32,
+    version: Version,
+    fields: Vec<(Range<u32>, Range<u32>)>,
+    framing: BodyFraming,
+    keep_alive: bool,
+    expect_continue: bool,
+    host: Option<Range<u32>>,
+}
+
+impl RequestHead {
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The method as sent (a validated token).
+    pub fn method_str(&self) -> &str {
+        ascii(&self.bytes[..self.method_end as usize])
+    }
+
+    /// The request target as sent, reduced to origin-form for absolute-form
+    /// targets: visible ASCII only.
+    pub fn target(&self) -> &str {
+        ascii(&self.bytes[range(&self.target)])
+    }
+
+    /// The target up to `?`.
+    pub fn path(&self) -> &str {
+        ascii(&self.bytes[self.target.start as usize..self.path_end as usize])
+    }
+
+    /// The query after `?`, if there was a `?`.
+    pub fn query(&self) -> Option<&str> {
+        (self.path_end < self.target.end)
+            .then(|| ascii(&self.bytes[self.path_end as usize + 1..self.target.end as usize]))
+    }
+
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    pub fn framing(&self) -> BodyFraming {
+        self.framing
+    }
+
+    /// Whether the connection stays open after the response, as the
+    /// request asked (HTTP/1.1 unless `close`; HTTP/1.0 only with
+    /// `keep-alive`).
+    pub fn keep_alive(&self) -> bool {
+        self.keep_alive
+    }
+
+    /// `Expect: 100-continue` was sent.
+    pub fn expect_continue(&self) -> bool {
+        self.expect_continue
+    }
+
+    /// The `Host` field value, if one was sent.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_ref().map(|r| ascii(&self.bytes[range(r)]))
+    }
+
+    /// The value of the first field named `name` (ASCII case-insensitive),
+    /// without surrounding whitespace.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.fields()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The values of every field named `name`, in order.
+    pub fn headers<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.fields()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Every field as `(name, value)`, in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.fields
+            .iter()
+            .map(|(n, v)| (ascii(&self.bytes[range(n)]), &self.bytes[range(v)]))
+    }
+}
+
+fn range(r: &Range<u32>) -> Range<usize> {
+    r.start as usize..r.end as usize
+}
+
+/// Only called on bytes the parser checked to be ASCII tokens or targets.
+fn ascii(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+/// Parses a request head from the start of `buf`.
+pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> {
+    // RFC 9112 §2.2: ignore a few empty lines before the request line.
+    let mut start = 0;
+    let mut empty = 0;
+    loop {
+        match buf.get(start..) {
+            Some([b'\r', b'\n', ..]) => start += 2,
+            Some([b'\n', ..]) => start += 1,
+            Some([b'\r']) | Some([]) => return Ok(Parsed::Partial),
+            _ => break,
+        }
+        empty += 1;
+        if empty > MAX_LEADING_EMPTY_LINES {
+            return Err(HeadError::TooManyEmptyLines);
+        }
+    }
+
+    let Some(line_end) = find_lf(buf, start) else {
+        return if buf.len() - start > MAX_REQUEST_LINE + 1 {
+            Err(HeadError::RequestLineTooLong)
+        } else {
+            Ok(Parsed::Partial)
+        };
+    };
+    let line = strip_cr(&buf[start..line_end]);
+    if line.len() > MAX_REQUEST_LINE {
+        return Err(HeadError::RequestLineTooLong);
+    }
+    let fields_start = line_end + 1;
+
+    // Header section: find its end and check the size limit before parsing.
+    let mut lines = Vec::new();
+    let mut pos = fields_start;
+    let head_end = loop {
+        let Some(lf) = find_lf(buf, pos) else {
+            return if buf.len() - fields_start >= MAX_HEADER_BYTES {
+                Err(HeadError::HeaderSectionTooLarge)
+            } else {
+                Ok(Parsed::Partial)
+            };
+        };
+        let l = strip_cr(&buf[pos..lf]);
+        if l.is_empty() {
+            break lf + 1;
+        }
+        if lf + 1 - fields_start >= MAX_HEADER_BYTES {
+            return Err(HeadError::HeaderSectionTooLarge);
+        }
+        if lines.len() == MAX_HEADER_FIELDS {
+            return Err(HeadError::TooManyFields);
+        }
+        lines.push(pos - start..pos - start + l.len());
+        pos = lf + 1;
+    };
+
+    // From here on everything is relative to the copy of the head.
+    let bytes: Box<[u8]> = buf[start..head_end].into();
+    let line = &bytes[..line.len()];
+    let rl = parse_request_line(line)?;
+    let mut fields = Vec::with_capacity(lines.len());
+    for l in lines {
+        fields.push(parse_field_line(&bytes, l)?);
+    }
+    let mut head = RequestHead {
+        method: rl.method,
+        method_end: rl.method_end,
+        target: rl.target,
+        path_end: rl.path_end,
+        version: rl.version,
+        fields,
+        framing: BodyFraming::None,
+        keep_alive: rl.version == Version::Http11,
+        expect_continue: false,
+        host: None,
+        bytes,
+    };
+    check_semantics(&mut head)?;
+    Ok(Parsed::Complete(head, head_end))
+}
+
+struct RequestLine {
+    method: Method,
+    method_end: u32,
+    target: Range<u32>,
+    path_end: u32,
+    version: Version,
+}
+
+fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
+    if line.contains(&b'\r') {
+        return Err(HeadError::BareCr);
+    }
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let method = parts.next().unwrap_or_default();
+    let target = parts.next().ok_or(HeadError::InvalidTarget)?;
+    let version = parts.next().ok_or(HeadError::InvalidVersion)?;
+    if !is_token(method) {
+        return Err(HeadError::InvalidMethod);
+    }
+    let version = parse_version(version)?;
+    if target.is_empty() || !target.iter().all(|&b| is_target_byte(b)) {
+        return Err(HeadError::InvalidTarget);
+    }
+    let method_kind = Method::from_token(method);
+    let t0 = method.len() + 1;
+    let (ts, te) = origin_form(target, method_kind)?;
+    let (ts, te) = (t0 + ts, t0 + te);
+    let path_end = line[ts..te]
+        .iter()
+        .position(|&b| b == b'?')
+        .map_or(te, |i| ts + i);
+    Ok(RequestLine {
+        method: method_kind,
+        method_end: method.len() as u32,
+        target: ts as u32..te as u32,
+        path_end: path_end as u32,
+        version,
+    })
+}
+
+/// The part of `target` that routing uses: all of an origin-form or
+/// asterisk-form target, the path and query of an absolute-form one
+/// (RFC 9112 §3.2), and all of an authority-form one for CONNECT.
+fn origin_form(target: &[u8], method: Method) -> Result<(usize, usize), HeadError> {
+    if target[0] == b'/' || target == b"*" || method == Method::Connect {
+        return Ok((0, target.len()));
+    }
+    let lower = |n: usize| target.get(..n).map(|p| p.to_ascii_lowercase());
+    let scheme = if lower(7).as_deref() == Some(b"http://") {
+        7
+    } else if lower(8).as_deref() == Some(b"https://") {
+        8
+    } else {
+        return Err(HeadError::InvalidTarget);
+    };
+    match target[scheme..]
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+    {
+        Some(i) if target[scheme + i] == b'/' => Ok((scheme + i, target.len())),
+        // `http://host` or `http://host?q` has the empty path, served as `/`;
+        // we cannot point into the bytes for a `/` that is not there, so the
+        // authority's last byte stands in only when it is a `/`.
+        _ => Err(HeadError::InvalidTarget),
+    }
+}
+
+fn parse_version(v: &[u8]) -> Result<Version, HeadError> {
+    match v {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            match (major, minor) {
+                (b'1', b'0') => Ok(Version::Http10),
+                (b'1', _) => Ok(Version::Http11),
+                _ => Err(HeadError::UnsupportedVersion),
+            }
+        }
+        _ => Err(HeadError::InvalidVersion),
+    }
+}
+
+fn parse_field_line(
+    bytes: &[u8],
+    line: Range<usize>,
+) -> Result<(Range<u32>, Range<u32>), HeadError> {
+    let l = &bytes[line.clone()];
+    match l.first() {
+        Some(b' ') | Some(b'\t') => return Err(HeadError::ObsFold),
+        _ => {}
+    }
+    let colon = l
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(|| classify_bad_line(l))?;
+    let name = &l[..colon];
+    if name.is_empty() {
+        return Err(HeadError::EmptyFieldName);
+    }
+    if matches!(name.last(), Some(b' ') | Some(b'\t')) {
+        return Err(HeadError::SpaceBeforeColon);
+    }
+    if !is_token(name) {
+        return Err(match classify_bad_line(name) {
+            HeadError::MissingColon => HeadError::InvalidFieldName,
+            byte_level => byte_level,
+        });
+    }
+    let raw_value = &l[colon + 1..];
+    if let Some(&bad) = raw_value.iter().find(|&&b| !is_field_value_byte(b)) {
+        return Err(match bad {
+            b'\r' => HeadError::BareCr,
+            0 => HeadError::Nul,
+            _ => HeadError::InvalidFieldValue,
+        });
+    }
+    let lead = raw_value
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let value = trim_ows(raw_value);
+    let vstart = line.start + colon + 1 + lead;
+    let name_range = line.start as u32..(line.start + colon) as u32;
+    Ok((name_range, vstart as u32..(vstart + value.len()) as u32))
+}
+
+/// The most specific error for a line that is not `name: value`.
+fn classify_bad_line(l: &[u8]) -> HeadError {
+    if l.contains(&b'\r') {
+        HeadError::BareCr
+    } else if l.contains(&0) {
+        HeadError::Nul
+    } else {
+        HeadError::MissingColon
+    }
+}
+
+/// Host, body framing, Connection and Expect (RFC 9112 §3.2, §6, §9.3;
+/// RFC 9110 §10.1.1).
+fn check_semantics(head: &mut RequestHead) -> Result<(), HeadError> {
+    let mut host = None;
+    let mut content_length: Option<u64> = None;
+    let mut saw_content_length = false;
+    let mut te_codings: Vec<&[u8]> = Vec::new();
+    let mut saw_te = false;
+    let mut close = false;
+    let mut keep_alive = false;
+    let mut expect_continue = false;
+    for (n, v) in &head.fields {
+        let name = &head.bytes[range(n)];
+        let value = &head.bytes[range(v)];
+        if name.eq_ignore_ascii_case(b"host") {
+            if host.is_some() {
+                return Err(HeadError::DuplicateHost);
+            }
+            if !value.iter().all(|&b| is_host_byte(b)) {
+                return Err(HeadError::InvalidHost);
+            }
+            host = Some(v.clone());
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            saw_content_length = true;
+            let mut any = false;
+            for item in value.split(|&b| b == b',').map(trim_ows) {
+                let n = parse_decimal(item).ok_or(HeadError::InvalidContentLength)?;
+                any = true;
+                match content_length {
+                    Some(prev) if prev != n => return Err(HeadError::ConflictingContentLength),
+                    _ => content_length = Some(n),
+                }
+            }
+            if !any {
+                return Err(HeadError::InvalidContentLength);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            saw_te = true;
+            te_codings.extend(list_items(value));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in list_items(value) {
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            if value.eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = true;
+            } else {
+                return Err(HeadError::UnsupportedExpectation);
+            }
+        }
+    }
+    if head.version == Version::Http11 && host.is_none() {
+        return Err(HeadError::MissingHost);
+    }
+    head.framing = if saw_te {
+        if saw_content_length {
+            return Err(HeadError::ContentLengthWithTransferEncoding);
+        }
+        if head.version == Version::Http10 {
+            return Err(HeadError::TransferEncodingInHttp10);
+        }
+        transfer_framing(&te_codings)?
+    } else {
+        match content_length {
+            Some(n) if n > MAX_BODY_BYTES as u64 => return Err(HeadError::BodyTooLarge),
+            Some(0) | None => BodyFraming::None,
+            Some(n) => BodyFraming::Length(n),
+        }
+    };
+    head.keep_alive = match head.version {
+        Version::Http11 => !close,
+        Version::Http10 => keep_alive && !close,
+    };
+    head.expect_continue = expect_continue;
+    head.host = host;
+    Ok(())
+}
+
+/// Framing from the list of transfer codings: exactly one `chunked`, last.
+fn transfer_framing(codings: &[&[u8]]) -> Result<BodyFraming, HeadError> {
+    let name = |c: &[u8]| -> Vec<u8> {
+        let end = c.iter().position(|&b| b == b';').unwrap_or(c.len());
+        trim_ows(&c[..end]).to_ascii_lowercase()
+    };
+    let Some((last, rest)) = codings.split_last() else {
+        return Err(HeadError::InvalidTransferEncoding);
+    };
+    if !codings.iter().all(|c| is_token(&name(c))) {
+        return Err(HeadError::InvalidTransferEncoding);
+    }
+    if name(last) != b"chunked" {
+        return Err(if rest.iter().any(|c| name(c) == b"chunked") {
+            HeadError::ChunkedNotFinal
+        } else {
+            HeadError::InvalidTransferEncoding
+        });
+    }
+    if last.contains(&b';') {
+        // chunked takes no parameters (RFC 9112 §7.1).
+        return Err(HeadError::InvalidTransferEncoding);
+    }
+    if rest.iter().any(|c| name(c) == b"chunked") {
+        return Err(HeadError::ChunkedNotFinal);
+    }
+    if rest.is_empty() {
+        Ok(BodyFraming::Chunked)
+    } else {
+        Err(HeadError::UnsupportedTransferCoding)
+    }
+}
+
+/// `1*DIGIT` without sign, with overflow refused.
+fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |acc, &b| {
+        if b.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Bytes of `uri-host [":" port]` (RFC 3986 reg-name, IP-literal, port).
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+;=%:[]".contains(&b)
+}
+
+#[cfg(test)]
+mod tests;

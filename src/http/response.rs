@@ -1,0 +1,245 @@
+//! Responses: a plain value built by handlers, and the encoder that frames it
+//! on the wire with the fields every response carries.
+//!
+//! ```
+//! use stateful::http::{Response, ResponseFraming};
+//! let r = Response::text(200, "ok");
+//! let mut out = Vec::new();
+//! let framing = ResponseFraming { keep_alive: true, http10: false, head: false };
+//! r.encode(&framing, "Sun, 06 Nov 1994 08:49:37 GMT", &mut out);
+//! let text = String::from_utf8(out).unwrap();
+//! assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(text.contains("\r\nContent-Length: 2\r\n"));
+//! assert!(text.ends_with("\r\n\r\nok"));
+//! ```
+
+use std::borrow::Cow;
+
+use super::status::{is_bodyless, reason_phrase};
+
+/// The `Server` field of every response.
+pub const SERVER_NAME: &str = "stateful";
+
+/// The interim response to `Expect: 100-continue`.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// A response as handlers build it. Field names are static and values are
+/// produced by the server, so no request data can reach a response header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(&'static str, Cow<'static, str>)>,
+    body: Vec<u8>,
+    close: bool,
+}
+
+/// How the response is framed for the request it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseFraming {
+    /// The connection stays open after this response.
+    pub keep_alive: bool,
+    /// The request was HTTP/1.0 (so keep-alive must be said explicitly).
+    pub http10: bool,
+    /// The request was HEAD: fields as for GET, no body.
+    pub head: bool,
+}
+
+impl Response {
+    /// A response with no body and no extra fields.
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            close: false,
+        }
+    }
+
+    /// A `text/plain` response.
+    pub fn text(status: u16, body: &str) -> Response {
+        Response::empty(status)
+            .with_header("Content-Type", "text/plain; charset=utf-8")
+            .with_body(body.as_bytes().to_vec())
+    }
+
+    /// An `application/json` response with an already encoded body.
+    pub fn json(status: u16, body: String) -> Response {
+        Response::empty(status)
+            .with_header("Content-Type", "application/json")
+            .with_body(body.into_bytes())
+    }
+
+    /// Adds a field. A value holding CR, LF or NUL would split the head, so
+    /// such a value is a bug: it is dropped (and trips a debug assertion).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Self {
+        let value = value.into();
+        let safe = !value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0);
+        debug_assert!(safe, "header value with CR/LF/NUL for {name}");
+        if safe {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
+    pub fn with_body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Asks for the connection to be closed after this response.
+    pub fn with_close(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn wants_close(&self) -> bool {
+        self.close
+    }
+
+    /// The value of the first field named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
+    }
+
+    /// Appends the response to `out`: status line, `Date`, `Server`,
+    /// `Content-Length` (not for 1xx/204/304), `Connection` where needed,
+    /// `X-Content-Type-Options`, the handler's fields, and the body unless
+    /// the request was HEAD.
+    pub fn encode(&self, framing: &ResponseFraming, date: &str, out: &mut Vec<u8>) {
+        let keep_alive = framing.keep_alive && !self.close;
+        out.extend_from_slice(b"HTTP/1.1 ");
+        push_u64(out, u64::from(self.status));
+        out.push(b' ');
+        out.extend_from_slice(reason_phrase(self.status).as_bytes());
+        out.extend_from_slice(b"\r\nDate: ");
+        out.extend_from_slice(date.as_bytes());
+        out.extend_from_slice(b"\r\nServer: ");
+        out.extend_from_slice(SERVER_NAME.as_bytes());
+        let bodyless = is_bodyless(self.status);
+        if !bodyless {
+            out.extend_from_slice(b"\r\nContent-Length: ");
+            push_u64(out, self.body.len() as u64);
+        }
+        if !keep_alive {
+            out.extend_from_slice(b"\r\nConnection: close");
+        } else if framing.http10 {
+            out.extend_from_slice(b"\r\nConnection: keep-alive");
+        }
+        out.extend_from_slice(b"\r\nX-Content-Type-Options: nosniff");
+        for (name, value) in &self.headers {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n\r\n");
+        if !framing.head && !bodyless {
+            out.extend_from_slice(&self.body);
+        }
+    }
+}
+
+/// Appends the decimal digits of `n`.
+pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATE: &str = "Thu, 01 Jan 1970 00:00:00 GMT";
+    const KA: ResponseFraming = ResponseFraming {
+        keep_alive: true,
+        http10: false,
+        head: false,
+    };
+
+    fn encode(r: &Response, f: ResponseFraming) -> String {
+        let mut out = Vec::new();
+        r.encode(&f, DATE, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_response_has_date_server_length_nosniff() {
+        let s = encode(&Response::text(200, "ok"), KA);
+        assert_eq!(
+            s,
+            "HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: stateful\r\n\
+             Content-Length: 2\r\nX-Content-Type-Options: nosniff\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nok"
+        );
+    }
+
+    #[test]
+    fn head_has_length_but_no_body() {
+        let s = encode(
+            &Response::text(200, "ok"),
+            ResponseFraming { head: true, ..KA },
+        );
+        assert!(s.contains("Content-Length: 2\r\n"));
+        assert!(s.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn connection_field() {
+        let close = ResponseFraming {
+            keep_alive: false,
+            ..KA
+        };
+        assert!(encode(&Response::empty(404), close).contains("\r\nConnection: close\r\n"));
+        let ka10 = ResponseFraming { http10: true, ..KA };
+        assert!(encode(&Response::empty(200), ka10).contains("\r\nConnection: keep-alive\r\n"));
+        assert!(!encode(&Response::empty(200), KA).contains("Connection"));
+        let r = Response::empty(200).with_close();
+        assert!(encode(&r, KA).contains("\r\nConnection: close\r\n"));
+    }
+
+    #[test]
+    fn bodyless_statuses_have_no_length() {
+        assert!(!encode(&Response::empty(204), KA).contains("Content-Length"));
+        assert!(encode(&Response::empty(404), KA).contains("Content-Length: 0"));
+    }
+
+    #[test]
+    fn header_injection_is_dropped() {
+        if cfg!(debug_assertions) {
+            let r = std::panic::catch_unwind(|| Response::empty(200).with_header("X", "a\r\nb"));
+            assert!(r.is_err());
+        } else {
+            let r = Response::empty(200).with_header("X", "a\r\nb");
+            assert_eq!(r.header("X"), None);
+        }
+    }
+
+    #[test]
+    fn digits() {
+        for n in [0u64, 7, 10, 1048576, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
+}
