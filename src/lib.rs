@@ -30,3 +30,20 @@ pub mod storage;
 
 /// The cookie codec, also reachable as `stateful::http::cookie`.
 pub use http::cookie;
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+/// Binds, says where it listens on stdout, and serves until SIGINT/SIGTERM.
+pub fn run(config: config::Config) -> io::Result<()> {
+    let app = Arc::new(app::App::new());
+    let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port))?;
+    server::install_signal_handlers();
+    let addr = listener.local_addr()?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on http://{addr}")?;
+    out.flush()?;
+    drop(out);
+    server::serve(listener, app, config.threads, config.timeouts)
+}

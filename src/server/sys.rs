@@ -1,0 +1,149 @@
+//! The few Linux calls std does not expose: epoll, `listen` with a larger
+//! backlog, and a signal handler for SIGINT/SIGTERM. This is the only module
+//! with `unsafe`; each block says why it is sound. The functions are those
+//! of the C library that std already links, declared here by hand.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[allow(non_camel_case_types)]
+type c_int = i32;
+
+const EPOLL_CLOEXEC: c_int = 0o2_000_000;
+const EPOLL_CTL_ADD: c_int = 1;
+const EPOLL_CTL_DEL: c_int = 2;
+const EPOLL_CTL_MOD: c_int = 3;
+pub const EPOLLIN: u32 = 0x001;
+pub const EPOLLOUT: u32 = 0x004;
+pub const EPOLLRDHUP: u32 = 0x2000;
+pub const EPOLLONESHOT: u32 = 1 << 30;
+
+const SIGINT: c_int = 2;
+const SIGTERM: c_int = 15;
+const SIGPIPE: c_int = 13;
+/// `SIG_IGN` as the C library spells it: the handler value 1.
+const SIG_IGN: usize = 1;
+
+/// `struct epoll_event`: packed on x86_64 (the kernel ABI), natural layout
+/// elsewhere.
+#[cfg_attr(target_arch = "x86_64", repr(C, packed))]
+#[cfg_attr(not(target_arch = "x86_64"), repr(C))]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    events: u32,
+    data: u64,
+}
+
+impl EpollEvent {
+    pub const ZERO: EpollEvent = EpollEvent { events: 0, data: 0 };
+
+    pub fn token(&self) -> u64 {
+        self.data
+    }
+}
+
+extern "C" {
+    fn epoll_create1(flags: c_int) -> c_int;
+    fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut EpollEvent) -> c_int;
+    fn epoll_wait(epfd: c_int, events: *mut EpollEvent, maxevents: c_int, timeout: c_int) -> c_int;
+    fn listen(fd: c_int, backlog: c_int) -> c_int;
+    fn signal(signum: c_int, handler: usize) -> usize;
+}
+
+fn check(ret: c_int) -> io::Result<c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// A new epoll instance.
+pub fn epoll_new() -> io::Result<OwnedFd> {
+    // SAFETY: epoll_create1 takes no pointers; a non-negative result is a
+    // fresh descriptor that nothing else owns, so OwnedFd may take it.
+    let fd = check(unsafe { epoll_create1(EPOLL_CLOEXEC) })?;
+    // SAFETY: see above: `fd` is open and owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn ctl(epoll: &OwnedFd, op: c_int, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+    let mut ev = EpollEvent {
+        events,
+        data: token,
+    };
+    // SAFETY: `ev` is a valid, initialised epoll_event that lives across the
+    // call; the kernel only reads it. Bad descriptors are reported as errors.
+    check(unsafe { epoll_ctl(epoll.as_raw_fd(), op, fd, &mut ev) })?;
+    Ok(())
+}
+
+pub fn epoll_add(epoll: &OwnedFd, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+    ctl(epoll, EPOLL_CTL_ADD, fd, events, token)
+}
+
+pub fn epoll_modify(epoll: &OwnedFd, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+    ctl(epoll, EPOLL_CTL_MOD, fd, events, token)
+}
+
+pub fn epoll_delete(epoll: &OwnedFd, fd: RawFd) -> io::Result<()> {
+    ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
+}
+
+/// Waits up to `timeout_ms` for events; fills the front of `events` and
+/// returns how many. An interrupted wait returns 0.
+pub fn epoll_wait_into(
+    epoll: &OwnedFd,
+    events: &mut [EpollEvent],
+    timeout_ms: i32,
+) -> io::Result<usize> {
+    let max = c_int::try_from(events.len()).unwrap_or(c_int::MAX);
+    // SAFETY: the pointer and length describe `events`, a live mutable
+    // slice of plain-old-data structs; the kernel writes at most `max` of
+    // them.
+    let n = unsafe { epoll_wait(epoll.as_raw_fd(), events.as_mut_ptr(), max, timeout_ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(0)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(n as usize)
+}
+
+/// Re-issues `listen` on a bound, listening socket to raise its backlog
+/// (std uses a small fixed one).
+pub fn set_backlog(fd: RawFd, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen takes no pointers; an invalid descriptor is an error.
+    check(unsafe { listen(fd, backlog) })?;
+    Ok(())
+}
+
+static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_signum: c_int) {
+    // Only an atomic store: async-signal-safe.
+    STOP_REQUESTED.store(true, Ordering::SeqCst);
+}
+
+/// Installs the SIGINT/SIGTERM handler that [`stop_requested`] reads, and
+/// ignores SIGPIPE (a write to a closed socket is then an `EPIPE` error).
+pub fn install_signal_handlers() {
+    let handler = on_stop_signal as extern "C" fn(c_int) as usize;
+    // SAFETY: `handler` is an `extern "C" fn(c_int)` that only performs an
+    // atomic store, which is async-signal-safe; SIG_IGN is a valid
+    // disposition. glibc's `signal` installs with SA_RESTART.
+    unsafe {
+        signal(SIGINT, handler);
+        signal(SIGTERM, handler);
+        signal(SIGPIPE, SIG_IGN);
+    }
+}
+
+/// Whether SIGINT or SIGTERM has arrived.
+pub fn stop_requested() -> bool {
+    STOP_REQUESTED.load(Ordering::SeqCst)
+}
