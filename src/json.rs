@@ -1,1 +1,0 @@
-//! JSON body codec (filled in by the codec work).
