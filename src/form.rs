@@ -234,6 +234,9 @@ mod tests {
     use super::*;
     use FormError::*;
 
+    /// Expected `(name, value)` pairs of a table case.
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -243,7 +246,7 @@ mod tests {
     #[test]
     fn accepts() {
         #[rustfmt::skip]
-        let cases: &[(&[u8], &[(&str, &str)])] = &[
+        let cases: &[(&[u8], Pairs)] = &[
             (b"", &[]),
             (b"&&&", &[]),
             (b"a=b", &[("a", "b")]),

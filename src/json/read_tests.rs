@@ -7,6 +7,9 @@ fn parse(body: &[u8]) -> Result<Vec<(String, String)>, JsonError> {
     parse_string_object(body)
 }
 
+/// Expected `(name, value)` pairs of a table case.
+type Pairs<'a> = &'a [(&'a str, &'a str)];
+
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -20,7 +23,7 @@ fn field(name: &str) -> String {
 #[test]
 fn accepts() {
     #[rustfmt::skip]
-    let cases: &[(&[u8], &[(&str, &str)])] = &[
+    let cases: &[(&[u8], Pairs)] = &[
         (b"{}", &[]),
         (b" \t\r\n{ \n } \r\n", &[]),
         (br#"{"a":"b"}"#, &[("a", "b")]),
