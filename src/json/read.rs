@@ -1,0 +1,408 @@
+//! The reader: one object of string fields, read without recursion and
+//! within the body limits.
+
+use super::JsonError;
+use crate::limits::{MAX_BODY_FIELDS, MAX_JSON_DEPTH};
+
+/// Reads a body that is exactly one JSON object with string values into its
+/// `(key, value)` pairs, in body order, escapes decoded.
+///
+/// Whitespace around the object is allowed; `\u0000` decodes to a NUL (the
+/// caller validates content). Refuses, with the [`JsonError`] that names it:
+/// a body that is not UTF-8, empty, or not an object; any syntax error
+/// (including a NUL byte outside a string); a bad escape or an unpaired
+/// surrogate; an unescaped control character in a string; data after the
+/// object; more than [`MAX_BODY_FIELDS`] members; nesting deeper than
+/// [`MAX_JSON_DEPTH`]; and, once the body is known to be well-formed, the
+/// first member whose value is not a string or whose key repeats an earlier
+/// one.
+///
+/// ```
+/// use stateful::json::{parse_string_object, JsonError};
+/// let fields = parse_string_object(b" {\"text\": \"caf\\u00e9 \\ud83d\\ude00\"} ").unwrap();
+/// assert_eq!(fields, [("text".to_string(), "café 😀".to_string())]);
+///
+/// assert_eq!(
+///     parse_string_object(br#"{"text": 42}"#),
+///     Err(JsonError::FieldNotString { field: "text".to_string() })
+/// );
+/// assert_eq!(
+///     parse_string_object(br#"{"a": "b", "a": "c"}"#),
+///     Err(JsonError::DuplicateKey { field: "a".to_string() })
+/// );
+/// assert_eq!(parse_string_object(b"[[[["), Err(JsonError::NotAnObject { position: 0 }));
+/// ```
+pub fn parse_string_object(body: &[u8]) -> Result<Vec<(String, String)>, JsonError> {
+    let text = std::str::from_utf8(body).map_err(|e| JsonError::InvalidUtf8 {
+        position: e.valid_up_to(),
+    })?;
+    Reader { text, pos: 0 }.object_of_strings()
+}
+
+/// A cursor over the body.
+///
+/// Invariant: outside [`Reader::scan_string`], `pos` only ever steps over
+/// ASCII bytes or whole strings (which end in an ASCII `"`), so it is always
+/// on a char boundary.
+struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// An array or object entered and not yet closed, while skipping a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Array,
+    Object,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// The error for finding something other than `expected` at `pos`.
+    fn unexpected(&self, expected: &'static str) -> JsonError {
+        match self
+            .text
+            .get(self.pos..)
+            .and_then(|rest| rest.chars().next())
+        {
+            Some(found) => JsonError::Unexpected {
+                position: self.pos,
+                found,
+                expected,
+            },
+            None => JsonError::UnexpectedEnd { expected },
+        }
+    }
+
+    /// Skips whitespace, then steps over `byte` or fails.
+    fn eat(&mut self, byte: u8, expected: &'static str) -> Result<(), JsonError> {
+        self.skip_whitespace();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected(expected))
+        }
+    }
+
+    fn object_of_strings(mut self) -> Result<Vec<(String, String)>, JsonError> {
+        self.skip_whitespace();
+        match self.peek() {
+            None => return Err(JsonError::Empty),
+            Some(b'{') => self.pos += 1,
+            Some(_) => return Err(JsonError::NotAnObject { position: self.pos }),
+        }
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut members = 0usize;
+        // The first non-string value or repeated key: reported only once the
+        // whole body has proved well-formed, so syntax errors come first.
+        let mut refusal: Option<JsonError> = None;
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                members += 1;
+                if members > MAX_BODY_FIELDS {
+                    return Err(JsonError::TooManyFields);
+                }
+                let key = self.key()?;
+                self.skip_whitespace();
+                if self.peek() == Some(b'"') {
+                    let value = self.string()?;
+                    if fields.iter().any(|(k, _)| *k == key) {
+                        refusal.get_or_insert(JsonError::DuplicateKey { field: key });
+                    } else {
+                        fields.push((key, value));
+                    }
+                } else {
+                    self.skip_value(1)?;
+                    refusal.get_or_insert(JsonError::FieldNotString { field: key });
+                }
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected("',' or '}'")),
+                }
+            }
+        }
+        self.skip_whitespace();
+        if self.pos < self.text.len() {
+            return Err(JsonError::TrailingBytes { position: self.pos });
+        }
+        match refusal {
+            Some(error) => Err(error),
+            None => Ok(fields),
+        }
+    }
+
+    /// Reads a member's key and the `:` after it.
+    fn key(&mut self) -> Result<String, JsonError> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return Err(self.unexpected("a string key"));
+        }
+        let key = self.string()?;
+        self.eat(b':', "':'")?;
+        Ok(key)
+    }
+
+    /// Steps over a key of a nested object and the `:` after it.
+    fn skip_key(&mut self) -> Result<(), JsonError> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return Err(self.unexpected("a string key"));
+        }
+        self.scan_string(None)?;
+        self.eat(b':', "':'")
+    }
+
+    /// Steps over one value of any kind starting at `pos`, checking its
+    /// syntax, inside `depth` levels of containers. Iterative: `open` holds
+    /// the arrays and objects entered and not yet closed, at most
+    /// `MAX_JSON_DEPTH - depth` of them.
+    fn skip_value(&mut self, depth: usize) -> Result<(), JsonError> {
+        let mut open: Vec<Container> = Vec::new();
+        loop {
+            // A value starts here.
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b'"') => self.scan_string(None)?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.literal("true")?,
+                Some(b'f') => self.literal("false")?,
+                Some(b'n') => self.literal("null")?,
+                Some(opener @ (b'[' | b'{')) => {
+                    if depth + open.len() >= MAX_JSON_DEPTH {
+                        return Err(JsonError::TooDeep { position: self.pos });
+                    }
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    let (kind, closer) = match opener {
+                        b'[' => (Container::Array, b']'),
+                        _ => (Container::Object, b'}'),
+                    };
+                    if self.peek() == Some(closer) {
+                        self.pos += 1; // empty: a whole value
+                    } else {
+                        open.push(kind);
+                        if kind == Container::Object {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                _ => return Err(self.unexpected("a value")),
+            }
+            // A value has ended: close the containers it completes, then
+            // step to the next value.
+            loop {
+                let Some(&kind) = open.last() else {
+                    return Ok(());
+                };
+                self.skip_whitespace();
+                match (self.peek(), kind) {
+                    (Some(b','), Container::Array) => {
+                        self.pos += 1;
+                        break;
+                    }
+                    (Some(b','), Container::Object) => {
+                        self.pos += 1;
+                        self.skip_key()?;
+                        break;
+                    }
+                    (Some(b']'), Container::Array) | (Some(b'}'), Container::Object) => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    (_, Container::Array) => return Err(self.unexpected("',' or ']'")),
+                    (_, Container::Object) => return Err(self.unexpected("',' or '}'")),
+                }
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
+        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+        if rest.starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.unexpected("a value"))
+        }
+    }
+
+    /// Steps over a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Result<(), JsonError> {
+        let bad = JsonError::BadNumber { position: self.pos };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.pos += 1;
+                if matches!(self.peek(), Some(b'0'..=b'9')) {
+                    return Err(bad); // a leading zero
+                }
+            }
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(bad),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(bad);
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(bad);
+            }
+        }
+        Ok(())
+    }
+
+    /// Steps over ASCII digits; returns how many.
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// Reads the string starting at `pos` (which holds its `"`), unescaped.
+    fn string(&mut self) -> Result<String, JsonError> {
+        let mut out = String::new();
+        self.scan_string(Some(&mut out))?;
+        Ok(out)
+    }
+
+    /// Steps over the string starting at `pos` (which holds its `"`),
+    /// appending its unescaped content to `out` if given.
+    fn scan_string(&mut self, mut out: Option<&mut String>) -> Result<(), JsonError> {
+        self.pos += 1;
+        let mut run = self.pos; // start of the unescaped bytes not yet copied
+        loop {
+            match self.peek() {
+                None => {
+                    return Err(JsonError::UnexpectedEnd {
+                        expected: "'\"' closing a string",
+                    })
+                }
+                Some(b'"') => {
+                    self.copy_run(&mut out, run);
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.copy_run(&mut out, run);
+                    let decoded = self.escape()?;
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push(decoded);
+                    }
+                    run = self.pos;
+                }
+                Some(0x00..=0x1f) => {
+                    return Err(JsonError::ControlCharacter { position: self.pos })
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+    }
+
+    /// Appends `text[from..pos]` to `out`, if given.
+    fn copy_run(&self, out: &mut Option<&mut String>, from: usize) {
+        if let Some(out) = out {
+            out.push_str(
+                self.text
+                    .get(from..self.pos)
+                    .expect("a run starts and ends next to an ASCII byte, so on char boundaries"),
+            );
+        }
+    }
+
+    /// Decodes the escape at `pos` (which holds its backslash).
+    fn escape(&mut self) -> Result<char, JsonError> {
+        let start = self.pos;
+        let decoded = match self.text.as_bytes().get(start + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => return self.unicode_escape(),
+            Some(_) => return Err(JsonError::BadEscape { position: start }),
+            None => {
+                return Err(JsonError::UnexpectedEnd {
+                    expected: "an escape",
+                })
+            }
+        };
+        self.pos = start + 2;
+        Ok(decoded)
+    }
+
+    /// Decodes `\uXXXX` at `pos`, or a `\uD8xx\uDCxx` surrogate pair.
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let start = self.pos;
+        let lone = JsonError::LoneSurrogate { position: start };
+        let unit = self
+            .hex4(start + 2)
+            .ok_or(JsonError::BadEscape { position: start })?;
+        self.pos = start + 6;
+        let code = match unit {
+            0xD800..=0xDBFF => {
+                if self.text.as_bytes().get(self.pos..self.pos + 2) != Some(b"\\u") {
+                    return Err(lone);
+                }
+                let low = self
+                    .hex4(self.pos + 2)
+                    .ok_or(JsonError::BadEscape { position: self.pos })?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(lone);
+                }
+                self.pos += 6;
+                0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(lone),
+            _ => u32::from(unit),
+        };
+        char::from_u32(code).ok_or(lone)
+    }
+
+    /// The four hex digits at `at`, if there are four.
+    fn hex4(&self, at: usize) -> Option<u16> {
+        let digits = self.text.as_bytes().get(at..at.checked_add(4)?)?;
+        digits.iter().try_fold(0u16, |acc, &d| {
+            let digit = char::from(d).to_digit(16)?;
+            Some(acc << 4 | digit as u16)
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod tests;
