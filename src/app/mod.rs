@@ -29,6 +29,10 @@ const ROUTES: &[(&str, &[Method], &str)] =
 
 impl Handler for App {
     fn handle(&self, req: &Request) -> Response {
+        #[cfg(feature = "fault-injection")]
+        if let Some(r) = fault_injection(req) {
+            return r;
+        }
         let method = req.head.method();
         if !IMPLEMENTED.contains(&method) {
             return error(501, "method not implemented");
@@ -49,4 +53,19 @@ impl Handler for App {
 
 fn error(status: u16, message: &str) -> Response {
     Response::json(status, crate::json::error_body(message))
+}
+
+/// Test-only routes, compiled in only with the `fault-injection` feature:
+/// `GET /__panic` panics inside the handler; `GET /__sleep` holds its worker
+/// for 300 ms (a request in flight, for shutdown and overload tests).
+#[cfg(feature = "fault-injection")]
+fn fault_injection(req: &Request) -> Option<Response> {
+    match req.head.path() {
+        "/__panic" => panic!("fault injection: /__panic"),
+        "/__sleep" => {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Some(Response::text(200, "slept"))
+        }
+        _ => None,
+    }
 }

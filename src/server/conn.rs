@@ -12,6 +12,7 @@
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::log::access_line;
@@ -64,8 +65,10 @@ enum Mode {
 pub struct Worker<'a> {
     pub handler: &'a dyn Handler,
     pub timeouts: &'a Timeouts,
-    /// The server is stopping: answer what is in flight, then close.
-    pub draining: bool,
+    /// Set when the server is stopping: answer what is in flight, then
+    /// close. Read after the handler returns, so a long request started
+    /// before the stop still ends its connection.
+    pub draining: &'a AtomicBool,
     /// A zeroed buffer of [`READ_CHUNK`] bytes, lent to a connection for
     /// its turn so idle connections hold no buffer of their own.
     pub scratch: &'a mut Vec<u8>,
@@ -222,7 +225,8 @@ impl Conn {
             Ok(r) => r,
             Err(_) => Response::json(500, crate::json::error_body("internal server error")),
         };
-        let keep_alive = req.head.keep_alive() && !w.draining && !response.wants_close();
+        let keep_alive =
+            req.head.keep_alive() && !w.draining.load(Ordering::Relaxed) && !response.wants_close();
         let framing = ResponseFraming {
             keep_alive,
             http10: req.head.version() == Version::Http10,

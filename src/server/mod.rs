@@ -132,7 +132,7 @@ fn work(shared: &Shared) {
         let mut w = Worker {
             handler: &*shared.handler,
             timeouts: &shared.timeouts,
-            draining: shared.draining.load(Ordering::Relaxed),
+            draining: &shared.draining,
             scratch: &mut scratch,
             clock: &mut clock,
         };
