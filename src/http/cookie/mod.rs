@@ -40,7 +40,7 @@ pub use header::parse_cookie_header;
 pub use set_cookie::{SameSite, SetCookie};
 
 /// Longest lifetime a user agent grants a cookie, 400 days in seconds
-/// (RFC 6265bis §5.5). [`SetCookie::parse`] caps `Max-Age` here and
+/// (RFC 6265bis §5.6.2). [`SetCookie::parse`] caps `Max-Age` here and
 /// [`SetCookie::encode`] refuses a longer one with
 /// [`CookieError::InvalidMaxAge`], since browsers would shorten it.
 pub const MAX_AGE_CAP: i64 = 400 * 24 * 60 * 60;
