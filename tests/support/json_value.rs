@@ -17,7 +17,10 @@ pub enum Json {
 
 impl Json {
     pub fn parse(text: &str) -> Json {
-        let mut p = Parser { s: text.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
         let v = p.value();
         p.ws();
         assert_eq!(p.i, p.s.len(), "trailing bytes in JSON");
@@ -39,7 +42,8 @@ impl Json {
 
     /// `self[key]`, panicking with the key's name when absent.
     pub fn at(&self, key: &str) -> &Json {
-        self.get(key).unwrap_or_else(|| panic!("missing key {key:?} in {self:?}"))
+        self.get(key)
+            .unwrap_or_else(|| panic!("missing key {key:?} in {self:?}"))
     }
 
     pub fn str(&self) -> &str {
@@ -123,7 +127,7 @@ pub fn latin1_bytes(raw: &Json) -> Vec<u8> {
 
 /// Decodes a hex string.
 pub fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
@@ -144,7 +148,13 @@ impl Parser<'_> {
 
     fn eat(&mut self, b: u8) {
         self.ws();
-        assert_eq!(self.s.get(self.i), Some(&b), "expected {:?} at {}", b as char, self.i);
+        assert_eq!(
+            self.s.get(self.i),
+            Some(&b),
+            "expected {:?} at {}",
+            b as char,
+            self.i
+        );
         self.i += 1;
     }
 
@@ -203,7 +213,10 @@ impl Parser<'_> {
             _ => {
                 let start = self.i;
                 while self.i < self.s.len()
-                    && matches!(self.s[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    && matches!(
+                        self.s[self.i],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
                 {
                     self.i += 1;
                 }
@@ -214,7 +227,11 @@ impl Parser<'_> {
     }
 
     fn word(&mut self, w: &str, v: Json) -> Json {
-        assert!(self.s[self.i..].starts_with(w.as_bytes()), "bad literal at {}", self.i);
+        assert!(
+            self.s[self.i..].starts_with(w.as_bytes()),
+            "bad literal at {}",
+            self.i
+        );
         self.i += w.len();
         v
     }
