@@ -1,0 +1,189 @@
+//! Standard base64 with `=` padding (RFC 4648 §4), the encoding of the key
+//! in a Django password hash.
+//!
+//! The decoder accepts only canonical text, the exact output of [`encode`]:
+//! no whitespace, no URL-safe alphabet, no missing or extra padding, and no
+//! set bits in the unused low bits of the last character. Django compares the
+//! whole encoded hash, so any other spelling would not verify there either.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Why a text is not canonical base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base64Error {
+    /// The length is not a multiple of four.
+    Length,
+    /// The byte at this offset is outside the alphabet (or a misplaced `=`).
+    InvalidByte { index: usize },
+    /// Padding that `encode` would not write (`=` in the wrong place, `===`).
+    Padding,
+    /// The last character has set bits that encode no data.
+    NonCanonical,
+}
+
+impl fmt::Display for Base64Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Base64Error::Length => f.write_str("base64 length is not a multiple of 4"),
+            Base64Error::InvalidByte { index } => write!(f, "invalid base64 byte at {index}"),
+            Base64Error::Padding => f.write_str("misplaced base64 padding"),
+            Base64Error::NonCanonical => f.write_str("non-canonical base64 (unused bits set)"),
+        }
+    }
+}
+
+impl std::error::Error for Base64Error {}
+
+/// Encodes `bytes` as padded standard base64.
+///
+/// ```
+/// use stateful::crypto::base64;
+/// assert_eq!(base64::encode(b""), "");
+/// assert_eq!(base64::encode(b"f"), "Zg==");
+/// assert_eq!(base64::encode(b"foob"), "Zm9vYg==");
+/// assert_eq!(base64::encode(&[0xfb, 0xff]), "+/8=");
+/// ```
+pub fn encode(bytes: &[u8]) -> String {
+    // A slice holds at most isize::MAX bytes, so this cannot overflow.
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let b = [
+            group[0],
+            *group.get(1).unwrap_or(&0),
+            *group.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= group.len() {
+                out.push(char::from(ALPHABET[(n >> shift) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes canonical padded standard base64; refuses anything [`encode`]
+/// would not have written.
+///
+/// ```
+/// use stateful::crypto::base64::{decode, Base64Error};
+/// assert_eq!(decode("Zm9vYg=="), Ok(b"foob".to_vec()));
+/// assert_eq!(decode("Zm9vYg"), Err(Base64Error::Length));
+/// assert_eq!(decode("Zm9v Yg="), Err(Base64Error::InvalidByte { index: 4 }));
+/// assert_eq!(decode("Zh=="), Err(Base64Error::NonCanonical));
+/// assert_eq!(decode("Z==="), Err(Base64Error::Padding));
+/// ```
+pub fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return Err(Base64Error::Length);
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let last = bytes.len() / 4;
+    for (q, quad) in bytes.chunks_exact(4).enumerate() {
+        let pad = if q + 1 == last {
+            quad.iter().rev().take_while(|&&c| c == b'=').count()
+        } else {
+            0
+        };
+        if pad > 2 {
+            return Err(Base64Error::Padding);
+        }
+        let mut n = 0u32;
+        for (i, &c) in quad.iter().enumerate() {
+            let v = if i < 4 - pad {
+                value(c).ok_or(Base64Error::InvalidByte { index: q * 4 + i })?
+            } else {
+                0
+            };
+            n = n << 6 | u32::from(v);
+        }
+        let [_, b0, b1, b2] = n.to_be_bytes();
+        match pad {
+            0 => out.extend_from_slice(&[b0, b1, b2]),
+            1 if b2 == 0 => out.extend_from_slice(&[b0, b1]),
+            2 if b1 == 0 && b2 == 0 => out.push(b0),
+            _ => return Err(Base64Error::NonCanonical),
+        }
+    }
+    Ok(out)
+}
+
+/// The 6-bit value of an alphabet character.
+fn value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rfc4648_vectors() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode(plain.as_bytes()), coded);
+            assert_eq!(decode(coded).as_deref(), Ok(plain.as_bytes()), "{coded}");
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        use Base64Error::*;
+        for (text, err) in [
+            ("Z", Length),
+            ("Zm9vY", Length),
+            ("Zm9vYg=", Length),
+            ("Zg=\n", InvalidByte { index: 2 }),
+            ("Zm-v", InvalidByte { index: 2 }),
+            ("Zm_v", InvalidByte { index: 2 }),
+            ("=m9v", InvalidByte { index: 0 }),
+            ("Zg==Zm9v", InvalidByte { index: 2 }),
+            ("Zm=v", InvalidByte { index: 2 }),
+            ("====", Padding),
+            ("Zg===", Length),
+            ("Zh==", NonCanonical),
+            ("Zm9=", NonCanonical),
+            ("Zm8=\u{e9}", Length),
+            ("Zm\u{e9}", InvalidByte { index: 2 }),
+        ] {
+            assert_eq!(decode(text), Err(err), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let text = encode(&bytes);
+            prop_assert_eq!(text.len(), bytes.len().div_ceil(3) * 4);
+            prop_assert_eq!(decode(&text), Ok(bytes));
+        }
+
+        #[test]
+        fn decode_is_total_and_canonical(text in "[A-Za-z0-9+/=]{0,12}") {
+            if let Ok(bytes) = decode(&text) {
+                prop_assert_eq!(encode(&bytes), text);
+            }
+        }
+    }
+}

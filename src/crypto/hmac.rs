@@ -1,0 +1,73 @@
+//! HMAC-SHA256 (RFC 2104, test vectors in RFC 4231), with the two padded key
+//! blocks compressed once so PBKDF2 can reuse them for every iteration.
+#![forbid(unsafe_code)]
+
+use super::backend::Backend;
+use super::sha256::{Sha256, BLOCK_LEN, DIGEST_LEN, INITIAL_STATE};
+
+/// HMAC-SHA256 of `data` under `key`, on the fastest backend. A key longer
+/// than the 64-byte block is hashed first, as RFC 2104 §2 says.
+///
+/// ```
+/// let mac = stateful::crypto::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+/// assert_eq!(mac[..4], [0x5b, 0xdc, 0xc1, 0x46]);
+/// ```
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; DIGEST_LEN] {
+    hmac_sha256_with(Backend::fastest(), key, data)
+}
+
+/// [`hmac_sha256`] on a chosen backend.
+///
+/// ```
+/// use stateful::crypto::{hmac_sha256, hmac_sha256_with, Backend};
+/// let mac = hmac_sha256_with(Backend::Portable, b"key", b"data");
+/// assert_eq!(mac, hmac_sha256(b"key", b"data"));
+/// ```
+pub fn hmac_sha256_with(backend: Backend, key: &[u8], data: &[u8]) -> [u8; DIGEST_LEN] {
+    let key = HmacKey::new(backend, key);
+    let mut inner = key.inner_hasher();
+    inner.update(data);
+    key.finish(inner.finalize())
+}
+
+/// A key's inner and outer states: SHA-256 midstates after the blocks
+/// `K ^ ipad` and `K ^ opad`.
+pub(super) struct HmacKey {
+    pub(super) backend: Backend,
+    pub(super) inner: [u32; 8],
+    pub(super) outer: [u32; 8],
+}
+
+impl HmacKey {
+    pub(super) fn new(backend: Backend, key: &[u8]) -> HmacKey {
+        let mut block = [0u8; BLOCK_LEN];
+        if key.len() > BLOCK_LEN {
+            let mut h = Sha256::with_backend(backend);
+            h.update(key);
+            block[..DIGEST_LEN].copy_from_slice(&h.finalize());
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = INITIAL_STATE;
+        backend.compress_blocks(&mut inner, &block.map(|b| b ^ 0x36));
+        let mut outer = INITIAL_STATE;
+        backend.compress_blocks(&mut outer, &block.map(|b| b ^ 0x5c));
+        HmacKey {
+            backend,
+            inner,
+            outer,
+        }
+    }
+
+    /// A hash resuming after the inner pad block: feed it the message.
+    pub(super) fn inner_hasher(&self) -> Sha256 {
+        Sha256::from_midstate(self.backend, self.inner, BLOCK_LEN as u64)
+    }
+
+    /// The MAC from the inner digest: SHA-256(K ^ opad || inner).
+    pub(super) fn finish(&self, inner_digest: [u8; DIGEST_LEN]) -> [u8; DIGEST_LEN] {
+        let mut outer = Sha256::from_midstate(self.backend, self.outer, BLOCK_LEN as u64);
+        outer.update(&inner_digest);
+        outer.finalize()
+    }
+}
