@@ -37,6 +37,22 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 pub const FILE_NAME: &str = "journal.log";
 
 /// An open journal, shared by all request threads (`&Journal` is enough).
+///
+/// ```
+/// use stateful::storage::{Journal, Record};
+/// let dir = std::env::temp_dir().join(format!("stateful-doc-{}", std::process::id()));
+/// let (journal, replayed) = Journal::open(&dir)?;
+/// assert!(replayed.is_empty());
+/// let ann = Record::User { username: "ann".into(), password_hash: "h".into(), created_at: 0 };
+/// journal.append(&ann)?; // on disk once this returns
+/// let hi = Record::Comment { id: 1, author: "ann".into(), text: "hi".into(), created_at: 0 };
+/// let ticket = journal.enqueue(&hi)?; // under the caller's lock: fixes the order
+/// journal.wait_durable(ticket)?; // after releasing it: shares the fsync
+/// drop(journal);
+/// assert_eq!(Journal::open(&dir)?.1, [ann, hi]);
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,

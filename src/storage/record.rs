@@ -188,6 +188,10 @@ fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(eight))
 }
 
+fn read_i64(bytes: &[u8], at: usize) -> Option<i64> {
+    read_u64(bytes, at).map(|n| i64::from_le_bytes(n.to_le_bytes()))
+}
+
 fn read_string(payload: &[u8], range: Range<usize>, field: Field) -> Result<String, PayloadError> {
     let bytes = payload.get(range).ok_or(PayloadError::Truncated)?;
     let text = std::str::from_utf8(bytes).map_err(|_| PayloadError::InvalidUtf8(field))?;
@@ -312,14 +316,14 @@ impl Record {
             Record::User {
                 username: first,
                 password_hash: second,
-                created_at: read_u64(payload, at).ok_or(PayloadError::Truncated)? as i64,
+                created_at: read_i64(payload, at).ok_or(PayloadError::Truncated)?,
             }
         } else {
             Record::Comment {
                 id: read_u64(payload, at).ok_or(PayloadError::Truncated)?,
                 author: first,
                 text: second,
-                created_at: read_u64(payload, at + 8).ok_or(PayloadError::Truncated)? as i64,
+                created_at: read_i64(payload, at + 8).ok_or(PayloadError::Truncated)?,
             }
         };
         Ok(record)
