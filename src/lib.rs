@@ -37,7 +37,12 @@ use std::sync::Arc;
 
 /// Binds, says where it listens on stdout, and serves until SIGINT/SIGTERM.
 pub fn run(config: config::Config) -> io::Result<()> {
-    let app = Arc::new(app::App::new());
+    let app = Arc::new(app::App::open(&app::AppConfig {
+        pbkdf2_iterations: config.pbkdf2_iterations,
+        max_sessions: config.max_sessions,
+        data_dir: config.data_dir.clone(),
+    })?);
+    app::App::start_sweeper(&app)?;
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port))?;
     server::install_signal_handlers();
     let addr = listener.local_addr()?;

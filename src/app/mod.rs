@@ -1,31 +1,206 @@
-//! The routes: plain functions from a request to a response over the
-//! application state. Nothing here sees a socket or a raw byte buffer.
+//! The application: accounts, sessions and the comment board, as plain
+//! functions from a [`Request`] to a [`Response`] over [`App`]. Nothing here
+//! sees a socket or a raw byte buffer; every lock is held for one map
+//! operation and never across hashing or a disk write.
+//!
+//! - [`users`], [`sessions`], [`comments`], [`throttle`]: the state, each a
+//!   type that owns its lock.
+//! - [`body`]: request bodies by media type.
+//! - `routes`: one function per route; the table below maps paths to them.
 
+pub mod body;
+pub mod comments;
+mod routes;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use crate::crypto::{check_random_source, hash_password, new_salt};
 use crate::http::{Method, Request, Response};
+use crate::limits::{SESSION_SWEEP_INTERVAL, SESSION_TTL};
 use crate::server::Handler;
+use crate::storage::{Journal, Record, Ticket};
+use comments::{Comment, CommentStore};
+use sessions::SessionStore;
+use throttle::LoginThrottle;
+use users::{User, UserStore};
 
-/// The application: state shared by every request.
-pub struct App {}
+/// What the application needs from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    pub pbkdf2_iterations: u32,
+    pub max_sessions: usize,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The state shared by every request.
+pub struct App {
+    users: UserStore,
+    sessions: SessionStore,
+    comments: CommentStore,
+    throttle: LoginThrottle,
+    journal: Option<Journal>,
+    iterations: u32,
+    /// Verified against when the username is unknown, so that path costs
+    /// the same hashing as a wrong password.
+    dummy_hash: String,
+}
 
 impl App {
-    pub fn new() -> App {
-        App {}
+    /// Checks the random source, opens and replays the journal (with a data
+    /// directory), and says on stderr where data lives.
+    pub fn open(config: &AppConfig) -> io::Result<App> {
+        check_random_source()?;
+        let dummy_hash = hash_password(
+            "not a real password",
+            &new_salt()?,
+            config.pbkdf2_iterations,
+        );
+        let app_without_journal = |journal| App {
+            users: UserStore::new(),
+            sessions: SessionStore::new(config.max_sessions, SESSION_TTL),
+            comments: CommentStore::new(),
+            throttle: LoginThrottle::new(),
+            journal,
+            iterations: config.pbkdf2_iterations,
+            dummy_hash: dummy_hash.clone(),
+        };
+        let Some(dir) = &config.data_dir else {
+            eprintln!(
+                "data lives in memory only (no --data-dir): a restart forgets users and comments"
+            );
+            return Ok(app_without_journal(None));
+        };
+        let (journal, records) = Journal::open(dir)?;
+        let app = app_without_journal(Some(journal));
+        let mut comments = Vec::new();
+        for record in records {
+            match record {
+                Record::User {
+                    username,
+                    password_hash,
+                    created_at,
+                } => app.users.restore(
+                    username,
+                    User {
+                        password_hash,
+                        created_at,
+                    },
+                ),
+                Record::Comment {
+                    id,
+                    author,
+                    text,
+                    created_at,
+                } => comments.push(Comment::new(id, author, text, created_at)),
+            }
+        }
+        let n_comments = comments.len();
+        app.comments.restore(comments);
+        eprintln!(
+            "data directory {}: replayed {} users and {} comments",
+            dir.display(),
+            app.users.len(),
+            n_comments
+        );
+        Ok(app)
+    }
+
+    /// Starts the background sweep of expired sessions and stale throttle
+    /// entries; it ends when the app is dropped.
+    pub fn start_sweeper(app: &Arc<App>) -> io::Result<()> {
+        let weak: Weak<App> = Arc::downgrade(app);
+        std::thread::Builder::new()
+            .name("session-sweep".into())
+            .spawn(move || loop {
+                std::thread::sleep(SESSION_SWEEP_INTERVAL);
+                let Some(app) = weak.upgrade() else { return };
+                app.sweep(Instant::now());
+            })?;
+        Ok(())
+    }
+
+    /// Removes expired sessions and throttle entries; returns how many
+    /// sessions went.
+    pub fn sweep(&self, now: Instant) -> usize {
+        self.throttle.sweep(now);
+        self.sessions.sweep(now)
+    }
+
+    /// Queues `record` in the journal (if there is one) without waiting.
+    fn enqueue(&self, record: &Record) -> io::Result<Option<Ticket>> {
+        match &self.journal {
+            Some(j) => j.enqueue(record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Waits until a queued record is on disk.
+    fn wait_durable(&self, ticket: Option<Ticket>) -> io::Result<()> {
+        match (&self.journal, ticket) {
+            (Some(j), Some(t)) => j.wait_durable(t),
+            _ => Ok(()),
+        }
+    }
+
+    fn hash_new_password(&self, password: &str) -> io::Result<String> {
+        Ok(hash_password(password, &new_salt()?, self.iterations))
     }
 }
 
-impl Default for App {
-    fn default() -> Self {
-        Self::new()
-    }
+type Route = fn(&App, &Request) -> Response;
+
+/// A path, the `Allow` value for it, and its handlers (HEAD uses GET's).
+struct Endpoint {
+    path: &'static str,
+    allow: &'static str,
+    get: Option<Route>,
+    post: Option<Route>,
 }
 
-/// The methods this server implements on some path; any other well-formed
-/// method gets 501.
-const IMPLEMENTED: &[Method] = &[Method::Get, Method::Head, Method::Post];
-
-/// Known paths and the methods each allows (HEAD wherever GET is).
-const ROUTES: &[(&str, &[Method], &str)] =
-    &[("/healthz", &[Method::Get, Method::Head], "GET, HEAD")];
+const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        path: "/healthz",
+        allow: "GET, HEAD",
+        get: Some(routes::healthz),
+        post: None,
+    },
+    Endpoint {
+        path: "/signup",
+        allow: "POST",
+        get: None,
+        post: Some(routes::signup),
+    },
+    Endpoint {
+        path: "/login",
+        allow: "POST",
+        get: None,
+        post: Some(routes::login),
+    },
+    Endpoint {
+        path: "/logout",
+        allow: "POST",
+        get: None,
+        post: Some(routes::logout),
+    },
+    Endpoint {
+        path: "/me",
+        allow: "GET, HEAD",
+        get: Some(routes::me),
+        post: None,
+    },
+    Endpoint {
+        path: "/comments",
+        allow: "GET, HEAD, POST",
+        get: Some(routes::list_comments),
+        post: Some(routes::post_comment),
+    },
+];
 
 impl Handler for App {
     fn handle(&self, req: &Request) -> Response {
@@ -34,23 +209,46 @@ impl Handler for App {
             return r;
         }
         let method = req.head.method();
-        if !IMPLEMENTED.contains(&method) {
+        if !matches!(method, Method::Get | Method::Head | Method::Post) {
             return error(501, "method not implemented");
         }
-        let path = req.head.path();
-        let Some((_, methods, allow)) = ROUTES.iter().find(|(p, _, _)| *p == path) else {
+        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == req.head.path()) else {
             return error(404, "not found");
         };
-        if !methods.contains(&method) {
-            return error(405, "method not allowed").with_header("Allow", *allow);
+        let route = match method {
+            Method::Post => endpoint.post,
+            _ => endpoint.get,
+        };
+        let Some(route) = route else {
+            return error(405, "method not allowed").with_header("Allow", endpoint.allow);
+        };
+        if method == Method::Post && !same_origin(req) {
+            return error(
+                403,
+                "cross-site request refused (Origin does not match Host)",
+            );
         }
-        match path {
-            "/healthz" => Response::text(200, "ok"),
-            _ => error(404, "not found"),
-        }
+        route(self, req)
     }
 }
 
+/// A POST without `Origin` (curl, telnet) is allowed; with one, it must be
+/// `http://` + the request's own `Host` (RFC 6454 serialisation; `null`
+/// never matches).
+fn same_origin(req: &Request) -> bool {
+    let Some(origin) = req.head.header("origin") else {
+        return true;
+    };
+    let Some(host) = req.head.host() else {
+        return false;
+    };
+    origin.len() == "http://".len() + host.len()
+        && origin[..7].eq_ignore_ascii_case(b"http://")
+        && origin[7..].eq_ignore_ascii_case(host.as_bytes())
+        && !host.is_empty()
+}
+
+/// A JSON error response.
 fn error(status: u16, message: &str) -> Response {
     Response::json(status, crate::json::error_body(message))
 }

@@ -269,10 +269,15 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> 
     if line.len() > MAX_REQUEST_LINE {
         return Err(HeadError::RequestLineTooLong);
     }
+    // The request line is checked as soon as it is complete, so garbage
+    // is refused at once rather than after a header section that may never
+    // come.
+    let rl = parse_request_line(line)?;
     let fields_start = line_end + 1;
 
-    // Header section: find its end and check the size limit before parsing.
-    let mut lines = Vec::new();
+    // Field lines are checked as they complete; the section's size and
+    // count limits apply before its end is seen.
+    let mut fields = Vec::new();
     let mut pos = fields_start;
     let head_end = loop {
         let Some(lf) = find_lf(buf, pos) else {
@@ -289,21 +294,17 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> 
         if lf + 1 - fields_start >= MAX_HEADER_BYTES {
             return Err(HeadError::HeaderSectionTooLarge);
         }
-        if lines.len() == MAX_HEADER_FIELDS {
+        if fields.len() == MAX_HEADER_FIELDS {
             return Err(HeadError::TooManyFields);
         }
-        lines.push(pos - start..pos - start + l.len());
+        let (name, value) = parse_field_line(buf, pos..pos + l.len())?;
+        let rebase = |r: Range<u32>| r.start - start as u32..r.end - start as u32;
+        fields.push((rebase(name), rebase(value)));
         pos = lf + 1;
     };
 
     // From here on everything is relative to the copy of the head.
     let bytes: Box<[u8]> = buf[start..head_end].into();
-    let line = &bytes[..line.len()];
-    let rl = parse_request_line(line)?;
-    let mut fields = Vec::with_capacity(lines.len());
-    for l in lines {
-        fields.push(parse_field_line(&bytes, l)?);
-    }
     let mut head = RequestHead {
         method: rl.method,
         method_end: rl.method_end,

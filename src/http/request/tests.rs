@@ -306,3 +306,15 @@ fn every_prefix_is_partial() {
         head(raw);
     }
 }
+
+#[test]
+fn errors_are_found_before_the_head_ends() {
+    assert_eq!(err(b"\0\r\n"), E::InvalidTarget);
+    assert_eq!(err(b"G\0T / HTTP/1.1\r\n"), E::InvalidMethod);
+    assert_eq!(err(b"GET / HTTP/9.9\r\n"), E::UnsupportedVersion);
+    assert_eq!(
+        err(b"GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n"),
+        E::MissingColon
+    );
+    assert_eq!(err(b"GET / HTTP/1.1\r\nX: a\rb\r\n"), E::BareCr);
+}
