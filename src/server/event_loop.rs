@@ -119,10 +119,7 @@ impl EventLoop {
             }
             if stop_by.is_none() && self.shared.draining.load(Ordering::SeqCst) {
                 stop_by = Some(now + SHUTDOWN_GRACE);
-                if self.listening {
-                    let _ = sys::epoll_delete(&self.epoll, self.shared.listener.as_raw_fd());
-                    self.listening = false;
-                }
+                self.stop_listening();
             }
             if let Some(deadline) = stop_by {
                 // Idle connections close at once; busy ones close after the
@@ -173,6 +170,13 @@ impl EventLoop {
         }
     }
 
+    fn stop_listening(&mut self) {
+        if self.listening {
+            let _ = sys::epoll_delete(&self.epoll, self.shared.listener.as_raw_fd());
+            self.listening = false;
+        }
+    }
+
     fn close(&mut self, token: Token) {
         if self.conns.remove(token).is_some() {
             // Dropping the stream closes it, which also removes it from epoll.
@@ -186,6 +190,11 @@ impl EventLoop {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) if self.shared.draining.load(Ordering::SeqCst) => {
+                    // The listener was shut down for the stop.
+                    self.stop_listening();
+                    return;
+                }
                 Err(e) => {
                     // Out of descriptors, or a connection reset before
                     // accept: try again on the next readiness report.
