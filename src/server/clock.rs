@@ -1,5 +1,5 @@
-//! The current time as the server writes it, formatted at most once a
-//! second per worker.
+//! The current time as the server writes it: read once per batch of
+//! events and formatted at most once a second per event loop.
 
 use std::time::SystemTime;
 
@@ -27,7 +27,8 @@ impl Clock {
         }
     }
 
-    fn refresh(&mut self) {
+    /// Reads the system clock; the loop calls it once per batch of events.
+    pub fn refresh(&mut self) {
         let now = unix_seconds(SystemTime::now());
         if now == self.second {
             return;
@@ -47,15 +48,19 @@ impl Clock {
         );
     }
 
-    /// IMF-fixdate for the `Date` field.
+    /// IMF-fixdate for the `Date` field, as of the last refresh.
     pub fn http_date(&mut self) -> &str {
-        self.refresh();
+        if self.second == i64::MIN {
+            self.refresh();
+        }
         &self.http
     }
 
     /// Common Log Format time, e.g. `10/Oct/2000:13:55:36 +0000`.
     pub fn log_date(&mut self) -> &str {
-        self.refresh();
+        if self.second == i64::MIN {
+            self.refresh();
+        }
         &self.log
     }
 }

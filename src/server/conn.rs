@@ -21,7 +21,6 @@ use super::clock::Clock;
 use super::log::AccessLog;
 use super::pool::{answer, Completion, Job, Mailbox, WorkQueue};
 use super::slab::Token;
-use super::sys::{EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP};
 use super::{responses, Handler, Timeouts};
 use crate::http::{
     Decoded, HttpError, Method, Phase, Request, RequestDecoder, RequestHead, Response,
@@ -43,24 +42,32 @@ const MAX_INBUF: usize = MAX_REQUEST_LINE + MAX_HEADER_BYTES + 2 * READ_CHUNK;
 /// always answers (within the queue's wait bound plus the handler's time).
 const AWAITING_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
-pub const READABLE: u32 = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-pub const WRITABLE: u32 = EPOLLOUT | EPOLLONESHOT;
-
 /// Why the loop is running a connection.
 pub enum Wake {
-    /// epoll reported the socket readable or writable.
-    Ready,
+    /// epoll reported the socket readable or writable; `hangup` when the
+    /// event also said the peer closed (or the socket failed). Then a short
+    /// read does not mean the socket is drained: the end of stream is still
+    /// to be read, and no further edge will announce it.
+    Ready { hangup: bool },
     /// The connection's deadline passed.
     Timeout,
     /// A worker answered the request the connection was awaiting.
     Completed(Completion),
 }
 
-/// What to do with the connection after a turn.
+/// What to do with the connection after a turn. The loop's epoll is
+/// edge-triggered: a turn reads until a short read or `WouldBlock`, so the
+/// next new byte (or freed send space) brings the next event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Re-arm epoll for these events.
-    Park(u32),
+    /// Wait for epoll; `writable` when output is blocked on a full send
+    /// buffer (so the loop must also watch for `EPOLLOUT`).
+    Park {
+        writable: bool,
+    },
+    /// The turn stopped early for fairness with input possibly still
+    /// waiting: run it again soon without waiting for an edge.
+    Yield,
     /// A worker has the request: wait for its completion, not for epoll.
     Await,
     Close,
@@ -102,6 +109,8 @@ pub struct LoopCtx<'a> {
     pub log: &'a mut AccessLog,
     /// The token of the connection being run.
     pub token: Token,
+    /// The time of this batch of events, read once per `epoll_wait`.
+    pub now: Instant,
 }
 
 pub struct Conn {
@@ -120,6 +129,8 @@ pub struct Conn {
     last_read: Instant,
     last_write: Instant,
     deadline: Instant,
+    /// epoll has reported that the peer closed its side.
+    hangup_seen: bool,
 }
 
 impl Conn {
@@ -139,6 +150,7 @@ impl Conn {
             last_read: now,
             last_write: now,
             deadline: now + timeouts.idle,
+            hangup_seen: false,
         }
     }
 
@@ -163,15 +175,18 @@ impl Conn {
     pub fn run(&mut self, ctx: &mut LoopCtx<'_>, wake: Wake) -> Outcome {
         let outcome = self.turn(ctx, wake);
         self.return_scratch(ctx);
-        if let Outcome::Park(_) | Outcome::Await = outcome {
-            self.deadline = self.compute_deadline(ctx.timeouts);
+        if let Outcome::Park { .. } | Outcome::Yield | Outcome::Await = outcome {
+            self.deadline = self.compute_deadline(ctx.timeouts, ctx.now);
         }
         outcome
     }
 
     fn turn(&mut self, ctx: &mut LoopCtx<'_>, wake: Wake) -> Outcome {
+        // Once the peer's close was reported, read to the end of stream:
+        // no further edge will come for it.
+        self.hangup_seen |= matches!(wake, Wake::Ready { hangup: true });
         match wake {
-            Wake::Ready => {}
+            Wake::Ready { .. } => {}
             Wake::Completed(c) => self.finish(ctx, &c.head, c.response),
             Wake::Timeout => match self.mode {
                 Mode::Awaiting => return Outcome::Await,
@@ -192,9 +207,9 @@ impl Conn {
         let mut drained = false;
         loop {
             if self.written < self.out.len() {
-                match self.flush() {
+                match self.flush(ctx.now) {
                     Ok(true) => {}
-                    Ok(false) => return Outcome::Park(WRITABLE),
+                    Ok(false) => return Outcome::Park { writable: true },
                     Err(_) => return Outcome::Close,
                 }
             }
@@ -208,7 +223,7 @@ impl Conn {
                     }
                     let _ = self.stream.shutdown(Shutdown::Write);
                     self.mode = Mode::Lingering {
-                        until: Instant::now() + LINGER_TIMEOUT,
+                        until: ctx.now + LINGER_TIMEOUT,
                         budget: LINGER_MAX_BYTES,
                     };
                 }
@@ -221,19 +236,24 @@ impl Conn {
             if self.process(ctx) {
                 continue;
             }
-            if drained || reads == MAX_READS_PER_TURN {
-                // epoll is level-triggered: if more bytes arrived, the
-                // re-armed registration reports them at once.
-                return Outcome::Park(READABLE);
+            if drained {
+                // A short read emptied the socket's receive queue: the next
+                // byte to arrive brings a new edge.
+                return Outcome::Park { writable: false };
+            }
+            if reads == MAX_READS_PER_TURN {
+                return Outcome::Yield;
             }
             let room = self.read_room(ctx);
-            match self.read_more(room) {
+            match self.read_more(room, ctx.now) {
                 Ok(0) => return Outcome::Close,
                 Ok(n) => {
                     reads += 1;
-                    drained = n < room;
+                    drained = n < room && !self.hangup_seen;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::Park(READABLE),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Outcome::Park { writable: false }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Outcome::Close,
             }
@@ -279,7 +299,7 @@ impl Conn {
             token: ctx.token,
             request: req,
             reply_to: Arc::clone(ctx.offload.mailbox),
-            queued: Instant::now(),
+            queued: ctx.now,
         };
         match ctx.offload.queue.try_push(job) {
             Ok(()) => self.mode = Mode::Awaiting,
@@ -314,7 +334,7 @@ impl Conn {
                 linger: self.start < self.filled,
             }
         };
-        self.idle_since = Instant::now();
+        self.idle_since = ctx.now;
         self.head_started = None;
     }
 
@@ -337,13 +357,13 @@ impl Conn {
     }
 
     /// Writes pending output. `Ok(true)` when all of it is out.
-    fn flush(&mut self) -> io::Result<bool> {
+    fn flush(&mut self, now: Instant) -> io::Result<bool> {
         while self.written < self.out.len() {
             match self.stream.write(&self.out[self.written..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.written += n;
-                    self.last_write = Instant::now();
+                    self.last_write = now;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -378,7 +398,7 @@ impl Conn {
 
     /// Reads once into the input buffer; the byte count, 0 at end of
     /// stream.
-    fn read_more(&mut self, room: usize) -> io::Result<usize> {
+    fn read_more(&mut self, room: usize, now: Instant) -> io::Result<usize> {
         if room == 0 {
             // Cannot happen: the head parser refuses a head before it fills
             // MAX_INBUF, and bodies are drained into the decoder.
@@ -387,7 +407,6 @@ impl Conn {
         let n = self.stream.read(&mut self.inbuf[self.filled..])?;
         self.filled += n;
         if n > 0 {
-            let now = Instant::now();
             self.last_read = now;
             self.head_started.get_or_insert(now);
         }
@@ -434,7 +453,7 @@ impl Conn {
             return Outcome::Close;
         };
         loop {
-            if budget == 0 || Instant::now() >= until {
+            if budget == 0 || ctx.now >= until {
                 return Outcome::Close;
             }
             let buf: &mut [u8] = if ctx.scratch.is_empty() {
@@ -450,7 +469,7 @@ impl Conn {
                 Ok(n) => budget = budget.saturating_sub(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.mode = Mode::Lingering { until, budget };
-                    return Outcome::Park(READABLE);
+                    return Outcome::Park { writable: false };
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Outcome::Close,
@@ -458,10 +477,10 @@ impl Conn {
         }
     }
 
-    fn compute_deadline(&mut self, t: &Timeouts) -> Instant {
+    fn compute_deadline(&mut self, t: &Timeouts, now: Instant) -> Instant {
         match self.mode {
             Mode::Lingering { until, .. } => return until,
-            Mode::Awaiting => return Instant::now() + AWAITING_DEADLINE,
+            Mode::Awaiting => return now + AWAITING_DEADLINE,
             _ => {}
         }
         if self.written < self.out.len() {
@@ -472,7 +491,7 @@ impl Conn {
                 self.head_started = None;
                 self.idle_since + t.idle
             }
-            Phase::Head => *self.head_started.get_or_insert_with(Instant::now) + t.header,
+            Phase::Head => *self.head_started.get_or_insert(now) + t.header,
             Phase::Body => self.last_read + t.body,
         }
     }

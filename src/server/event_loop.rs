@@ -6,7 +6,7 @@
 //! A loop answers fast requests inline and hands blocking ones (password
 //! hashing, waiting for fsync) to the worker pool; the worker's answer comes
 //! back through the loop's mailbox. Idle connections sit in epoll
-//! (`EPOLLONESHOT`, re-armed after each turn) and cost no thread.
+//! (registered once, edge-triggered) and cost no thread.
 
 use std::io;
 use std::net::TcpListener;
@@ -20,7 +20,9 @@ use super::conn::{refuse_overloaded, Conn, LoopCtx, Offload, Outcome, Wake, READ
 use super::log::AccessLog;
 use super::pool::{Job, Mailbox, WorkQueue};
 use super::slab::{Slab, Token};
-use super::sys::{self, EpollEvent, EPOLLEXCLUSIVE, EPOLLIN};
+use super::sys::{
+    self, EpollEvent, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP,
+};
 use super::{Handler, Timeouts};
 use crate::limits::SHUTDOWN_GRACE;
 
@@ -49,6 +51,8 @@ pub struct Shared {
 struct Entry {
     conn: Conn,
     in_epoll: bool,
+    /// Registered for `EPOLLOUT` too.
+    wants_out: bool,
 }
 
 pub struct EventLoop {
@@ -60,6 +64,10 @@ pub struct EventLoop {
     clock: Clock,
     log: AccessLog,
     listening: bool,
+    /// Connections to run again at once (they yielded with input waiting).
+    again: Vec<Token>,
+    /// The time of the current batch of events.
+    now: Instant,
 }
 
 impl EventLoop {
@@ -82,6 +90,8 @@ impl EventLoop {
             clock: Clock::new(),
             log: AccessLog::new(),
             listening: true,
+            again: Vec::new(),
+            now: Instant::now(),
         })
     }
 
@@ -92,10 +102,21 @@ impl EventLoop {
         let mut next_tick = Instant::now() + TICK;
         let mut stop_by: Option<Instant> = None;
         loop {
-            let timeout = next_tick
-                .saturating_duration_since(Instant::now())
-                .as_millis() as i32;
-            let n = sys::epoll_wait_into(&self.epoll, &mut events, timeout.max(1))?;
+            // Connections that yielded mid-input run again without waiting.
+            let timeout = if self.again.is_empty() {
+                (next_tick
+                    .saturating_duration_since(Instant::now())
+                    .as_millis() as i32)
+                    .max(1)
+            } else {
+                0
+            };
+            let n = sys::epoll_wait_into(&self.epoll, &mut events, timeout)?;
+            self.now = Instant::now();
+            self.clock.refresh();
+            for token in std::mem::take(&mut self.again) {
+                self.run_conn(token, Wake::Ready { hangup: false });
+            }
             for ev in &events[..n] {
                 match ev.token() {
                     LISTENER => self.accept_all(),
@@ -105,11 +126,14 @@ impl EventLoop {
                             self.run_conn(token, Wake::Completed(c));
                         }
                     }
-                    token => self.run_conn(token, Wake::Ready),
+                    token => {
+                        let hangup = ev.events() & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0;
+                        self.run_conn(token, Wake::Ready { hangup });
+                    }
                 }
             }
             self.log.flush();
-            let now = Instant::now();
+            let now = self.now;
             if now < next_tick {
                 continue;
             }
@@ -136,7 +160,12 @@ impl EventLoop {
     }
 
     fn run_conn(&mut self, token: Token, wake: Wake) {
-        let Some(Entry { conn, in_epoll }) = self.conns.get_mut(token) else {
+        let Some(Entry {
+            conn,
+            in_epoll,
+            wants_out,
+        }) = self.conns.get_mut(token)
+        else {
             return; // stale: the connection closed since
         };
         let mut ctx = LoopCtx {
@@ -151,18 +180,31 @@ impl EventLoop {
             clock: &mut self.clock,
             log: &mut self.log,
             token,
+            now: self.now,
         };
         match conn.run(&mut ctx, wake) {
-            Outcome::Park(events) => {
+            outcome @ (Outcome::Park { .. } | Outcome::Yield) => {
+                // Registered once, edge-triggered; EPOLLOUT is added the
+                // first time a write blocks and kept from then on.
+                let writable = matches!(outcome, Outcome::Park { writable: true });
                 let fd = conn.stream().as_raw_fd();
-                let armed = if *in_epoll {
+                let events = EPOLLIN
+                    | EPOLLRDHUP
+                    | EPOLLET
+                    | if writable || *wants_out { EPOLLOUT } else { 0 };
+                let armed = if !*in_epoll {
+                    sys::epoll_add(&self.epoll, fd, events, token)
+                } else if writable && !*wants_out {
                     sys::epoll_modify(&self.epoll, fd, events, token)
                 } else {
-                    sys::epoll_add(&self.epoll, fd, events, token)
+                    Ok(())
                 };
                 *in_epoll = true;
+                *wants_out |= writable;
                 if armed.is_err() {
                     self.close(token);
+                } else if outcome == Outcome::Yield {
+                    self.again.push(token);
                 }
             }
             Outcome::Await => {}
@@ -210,15 +252,16 @@ impl EventLoop {
                 continue;
             }
             let _ = stream.set_nodelay(true);
-            let conn = Conn::new(stream, peer.ip(), Instant::now(), &self.shared.timeouts);
+            let conn = Conn::new(stream, peer.ip(), self.now, &self.shared.timeouts);
             let token = self.conns.insert(Entry {
                 conn,
                 in_epoll: false,
+                wants_out: false,
             });
             self.shared.open.fetch_add(1, Ordering::Relaxed);
             // The request often arrives with the connection: serve it now
             // rather than after a trip through epoll.
-            self.run_conn(token, Wake::Ready);
+            self.run_conn(token, Wake::Ready { hangup: false });
         }
     }
 }

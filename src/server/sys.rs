@@ -16,8 +16,10 @@ const EPOLL_CTL_DEL: c_int = 2;
 const EPOLL_CTL_MOD: c_int = 3;
 pub const EPOLLIN: u32 = 0x001;
 pub const EPOLLOUT: u32 = 0x004;
+pub const EPOLLERR: u32 = 0x008;
+pub const EPOLLHUP: u32 = 0x010;
 pub const EPOLLRDHUP: u32 = 0x2000;
-pub const EPOLLONESHOT: u32 = 1 << 30;
+pub const EPOLLET: u32 = 1 << 31;
 /// Wake only one of the epoll instances waiting on the same descriptor
 /// (Linux 4.5): each event loop registers the listener with it.
 pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
@@ -42,6 +44,10 @@ pub struct EpollEvent {
 
 impl EpollEvent {
     pub const ZERO: EpollEvent = EpollEvent { events: 0, data: 0 };
+
+    pub fn events(&self) -> u32 {
+        self.events
+    }
 
     pub fn token(&self) -> u64 {
         self.data
