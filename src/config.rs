@@ -18,7 +18,7 @@ use crate::server::Timeouts;
 
 pub const USAGE: &str = "\
 usage: stateful [--bind ADDR] [--port N] [--threads N] [--pbkdf2-iterations N]
-                [--max-sessions N] [--data-dir DIR]
+                [--max-sessions N] [--max-connections N] [--data-dir DIR]
                 [--header-timeout S] [--body-timeout S] [--idle-timeout S]
 
 An HTTP/1.1 server that keeps state with cookies and a server-side session table.
@@ -28,6 +28,8 @@ An HTTP/1.1 server that keeps state with cookies and a server-side session table
   --threads N              worker threads (default: 2 per CPU, at least 4)
   --pbkdf2-iterations N    password hashing cost (default 600000)
   --max-sessions N         most sessions held at once (default 1000000)
+  --max-connections N      most connections open at once; more get 503
+                           (default 60000)
   --data-dir DIR           keep users and comments in a journal in DIR
                            (default: memory only)
   --header-timeout S       seconds for a request head to arrive (default 10)
@@ -46,6 +48,7 @@ pub struct Config {
     pub threads: usize,
     pub pbkdf2_iterations: u32,
     pub max_sessions: usize,
+    pub max_connections: usize,
     pub data_dir: Option<PathBuf>,
     pub timeouts: Timeouts,
 }
@@ -59,6 +62,7 @@ impl Default for Config {
             threads: (cpus * 2).max(4),
             pbkdf2_iterations: limits::PBKDF2_ITERATIONS,
             max_sessions: limits::MAX_SESSIONS,
+            max_connections: limits::MAX_CONNECTIONS,
             data_dir: None,
             timeouts: Timeouts {
                 header: limits::HEADER_TIMEOUT,
@@ -111,6 +115,7 @@ where
             "--threads",
             "--pbkdf2-iterations",
             "--max-sessions",
+            "--max-connections",
             "--data-dir",
             "--header-timeout",
             "--body-timeout",
@@ -143,6 +148,9 @@ where
             }
             "--max-sessions" => {
                 c.max_sessions = positive(&value).ok_or_else(|| bad("a positive number"))?
+            }
+            "--max-connections" => {
+                c.max_connections = positive(&value).ok_or_else(|| bad("a positive number"))?
             }
             "--data-dir" if value.is_empty() => return Err(bad("a directory")),
             "--data-dir" => c.data_dir = Some(PathBuf::from(value)),

@@ -50,5 +50,10 @@ pub fn run(config: config::Config) -> io::Result<()> {
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     drop(out);
-    server::serve(listener, app, config.threads, config.timeouts)
+    let options = server::ServerOptions {
+        threads: config.threads,
+        timeouts: config.timeouts,
+        max_connections: config.max_connections,
+    };
+    server::serve(listener, app, options)
 }

@@ -48,13 +48,18 @@ pub const LINGER_MAX_BYTES: usize = 256 * 1024;
 /// A response that cannot be written within this time (the client stopped
 /// reading) is abandoned and the connection closed.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most connections open at once. Beyond it new connections get 503 with
-/// `Retry-After` and are closed.
+/// Default `--max-connections`: most connections open at once. Beyond it
+/// new connections get 503 with `Retry-After` and are closed.
 pub const MAX_CONNECTIONS: usize = 60_000;
-/// Ready connections waiting for a worker. When the queue is full, a new
-/// connection gets 503 with `Retry-After` and is closed; a kept-alive one
-/// waits in the poller for its turn.
-pub const WORK_QUEUE_CAPACITY: usize = 4096;
+/// Ready connections waiting for a worker, per worker thread. When the queue
+/// is full, the connection that became ready gets 503 with `Retry-After` and
+/// is closed instead of waiting without bound.
+pub const WORK_QUEUE_PER_WORKER: usize = 256;
+/// A ready connection that waited longer than this for a worker gets 503
+/// with `Retry-After` and is closed: the queue is bounded in time as well as
+/// in length, since a short queue of slow requests (logins) can still be too
+/// slow.
+pub const QUEUE_MAX_WAIT: Duration = Duration::from_secs(2);
 /// Seconds a client is asked to wait in `Retry-After` on 503.
 pub const RETRY_AFTER_SECS: u64 = 1;
 /// How long a graceful stop (SIGINT/SIGTERM) waits for requests in flight.

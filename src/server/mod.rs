@@ -26,7 +26,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::http::{Request, Response};
-use crate::limits::{MAX_CONNECTIONS, SHUTDOWN_GRACE, WORK_QUEUE_CAPACITY};
+use crate::limits::{QUEUE_MAX_WAIT, SHUTDOWN_GRACE, WORK_QUEUE_PER_WORKER};
 use clock::Clock;
 use conn::{refuse_overloaded, Conn, Outcome, Wake, Worker, READ_CHUNK};
 use pool::WorkQueue;
@@ -50,6 +50,14 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// How the server runs: workers, timeouts, connection cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerOptions {
+    pub threads: usize,
+    pub timeouts: Timeouts,
+    pub max_connections: usize,
+}
+
 /// Poller token of the listening socket.
 const LISTENER: Token = u64::MAX;
 /// How often the poller wakes to check deadlines and the stop flag.
@@ -61,6 +69,7 @@ struct Job {
     token: Token,
     conn: Box<Conn>,
     wake: Wake,
+    queued: Instant,
 }
 
 struct Shared {
@@ -69,6 +78,7 @@ struct Shared {
     queue: WorkQueue<Job>,
     handler: Arc<dyn Handler>,
     timeouts: Timeouts,
+    max_connections: usize,
     draining: AtomicBool,
 }
 
@@ -77,15 +87,14 @@ pub fn install_signal_handlers() {
     sys::install_signal_handlers();
 }
 
-/// Serves `listener` with `threads` workers until SIGINT or SIGTERM, then
-/// stops accepting, lets requests in flight finish (at most
-/// [`SHUTDOWN_GRACE`]) and returns.
+/// Serves `listener` until SIGINT or SIGTERM, then stops accepting, lets
+/// requests in flight finish (at most [`SHUTDOWN_GRACE`]) and returns.
 pub fn serve(
     listener: TcpListener,
     handler: Arc<dyn Handler>,
-    threads: usize,
-    timeouts: Timeouts,
+    options: ServerOptions,
 ) -> io::Result<()> {
+    let threads = options.threads.max(1);
     listener.set_nonblocking(true)?;
     sys::set_backlog(listener.as_raw_fd(), 4096)?;
     let epoll = sys::epoll_new()?;
@@ -93,12 +102,13 @@ pub fn serve(
     let shared = Arc::new(Shared {
         epoll,
         registry: Registry::new(),
-        queue: WorkQueue::new(WORK_QUEUE_CAPACITY),
+        queue: WorkQueue::new(WORK_QUEUE_PER_WORKER * threads),
         handler,
-        timeouts,
+        timeouts: options.timeouts,
+        max_connections: options.max_connections,
         draining: AtomicBool::new(false),
     });
-    let workers: Vec<_> = (0..threads.max(1))
+    let workers: Vec<_> = (0..threads)
         .map(|i| {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
@@ -127,8 +137,14 @@ fn work(shared: &Shared) {
         token,
         mut conn,
         wake,
+        queued,
     }) = shared.queue.pop()
     {
+        if queued.elapsed() > QUEUE_MAX_WAIT {
+            refuse_overloaded(conn.stream(), &mut clock);
+            shared.registry.remove(token);
+            continue;
+        }
         let mut w = Worker {
             handler: &*shared.handler,
             timeouts: &shared.timeouts,
@@ -206,7 +222,13 @@ impl Poller<'_> {
     }
 
     fn dispatch(&mut self, token: Token, conn: Box<Conn>, wake: Wake) {
-        if let Err(job) = self.shared.queue.try_push(Job { token, conn, wake }) {
+        let job = Job {
+            token,
+            conn,
+            wake,
+            queued: Instant::now(),
+        };
+        if let Err(job) = self.shared.queue.try_push(job) {
             refuse_overloaded(job.conn.stream(), &mut self.clock);
             self.shared.registry.remove(job.token);
         }
@@ -228,7 +250,7 @@ impl Poller<'_> {
                     return;
                 }
             };
-            if self.shared.registry.open() >= MAX_CONNECTIONS {
+            if self.shared.registry.open() >= self.shared.max_connections {
                 refuse_overloaded(&stream, &mut self.clock);
                 continue;
             }
