@@ -136,6 +136,10 @@ LOG_DIR=$OUT/logs
 hard=$(ulimit -Hn)
 [[ $hard == unlimited ]] && hard=1048576
 ulimit -n "$hard" 2>/dev/null
+if [[ " $SCENARIOS " == *" idle "* ]] && (( $(ulimit -n) < IDLE_CONNS + 200 )); then
+  echo "WARN: open-file limit $(ulimit -n) is below --idle-conns $IDLE_CONNS + 200;" \
+       "the idle row will show failed opens (raise the hard limit: ulimit -Hn)" >&2
+fi
 CLIENT_PID=""
 SRV_LOG_NAME=""
 cleanup() {

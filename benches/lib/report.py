@@ -123,8 +123,9 @@ def wrk_row(sc, srv, run, settings):
                      f"unpinned, server CPU {cpu_pct:.0f}%")
     cpu = cpu_us_per_req(run, clk)
     rps = f"{r:,.0f}{mark}" if sc != "login" else f"{r:.2f}{mark}"
-    return [rps, ms(num(run, "p50_us")),
-            ms(num(run, "p99_us")), errors_cell(run),
+    p50, p99 = num(run, "p50_us"), num(run, "p99_us")
+    # wrk 4 can report p99 = 0 when it took very few latency samples (pipelining)
+    return [rps, ms(p50), ms(p99) if p99 >= p50 else "-", errors_cell(run),
             f"{cpu:.1f}" if cpu is not None else "-",
             f"{num(run, 'hwm_kb') / 1024:.1f}", notes]
 
@@ -185,7 +186,9 @@ def main():
             if ca and cb:
                 cpu_ctx = f"{cb / ca:.2f}x"
         met = "met" if ratio >= goal else "**not met**"
-        print(f"| {name} | {ratio:.2f}x | >= {goal:.1f}x | {met} | {cpu_ctx} |")
+        # two decimals, three where two would round across the goal
+        shown = f"{ratio:.3f}" if abs(ratio - goal) < 0.005 else f"{ratio:.2f}"
+        print(f"| {name} | {shown}x | >= {goal:.1f}x | {met} | {cpu_ctx} |")
     idle = runs.get(("idle", "stateful"))
     if idle and "kib_per_conn" in idle:
         kib = num(idle, "kib_per_conn")

@@ -21,8 +21,10 @@ async fn answer(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
     };
     let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, "text/plain".parse().expect("static header value"));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        "text/plain".parse().expect("static header value"),
+    );
     Ok(resp)
 }
 
@@ -38,9 +40,14 @@ fn main() {
     runtime.block_on(async move {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = TcpListener::bind(addr).await.expect("bind");
-        println!("listening on http://{}", listener.local_addr().expect("local addr"));
+        println!(
+            "listening on http://{}",
+            listener.local_addr().expect("local addr")
+        );
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let _ = http1::Builder::new()

@@ -40,7 +40,9 @@ fn main() {
         .expect("usage: peer-may_minihttp PORT");
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     may::config().set_workers(workers);
-    let server = HttpServer(Healthz).start(("127.0.0.1", port)).expect("bind");
+    let server = HttpServer(Healthz)
+        .start(("127.0.0.1", port))
+        .expect("bind");
     println!("listening on http://127.0.0.1:{port}");
     server.join().expect("server coroutine");
 }
