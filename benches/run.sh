@@ -14,7 +14,7 @@
 #   --install-deps       apt-get install -y wrk nginx curl python3 util-linux first
 #   --no-build           use the binaries already built
 #   --pin on|off         on (default): server on --server-cpus (0), clients on
-#                        --client-cpus (1) via taskset; login always runs unpinned
+#                        --client-cpus (1) via taskset; login: server never pinned
 #   --server-cpus LIST / --client-cpus LIST   taskset CPU lists (defaults 0 / 1)
 #   --quiet-wait S       before each run, wait up to S s for an idle machine (default 10)
 #   --max-noise P        mark a run '!' when other processes used > P % of a core (default 15)
