@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for benches/run.sh (sourced, not run): /proc readers, the quiet-machine
 # wait, loopback port choice, and starting/stopping one server at a time by PID.
 # Every loop here is bounded in count; every address is 127.0.0.1.
@@ -12,6 +13,7 @@ proc_tree() {
   local pid=$1 child
   [[ -d /proc/$pid ]] || return 0
   echo "$pid"
+  # shellcheck disable=SC2013 # the children files hold space-separated PIDs
   for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
     proc_tree "$child"
   done
@@ -148,7 +150,9 @@ start_server() {
   [[ $KEEP_LOGS == 1 ]] && errlog=$SRV_DIR/stderr.log
   case "$name" in
     stateful)
-      "${prefix[@]}" "$STATEFUL_BIN" --bind "$HOST" --port "$SRV_PORT" "$@" $STATEFUL_ARGS \
+      local extra=()
+      read -r -a extra <<<"$STATEFUL_ARGS"   # --stateful-args, split on spaces
+      "${prefix[@]}" "$STATEFUL_BIN" --bind "$HOST" --port "$SRV_PORT" "$@" "${extra[@]}" \
         >"$SRV_DIR/stdout.log" 2>"$errlog" &
       ;;
     nginx)
@@ -167,7 +171,7 @@ start_server() {
     if ! kill -0 "$SRV_PID" 2>/dev/null; then
       echo "  $name exited during start-up" >&2
       tail -5 "$SRV_DIR"/*.log >&2 2>/dev/null
-      stop_server
+      stop_server 3
       return 1
     fi
     if [[ $name != nginx ]]; then
@@ -182,7 +186,7 @@ start_server() {
     sleep 0.1
   done
   echo "  $name not ready on port $SRV_PORT after 15 s" >&2
-  stop_server
+  stop_server 3
   return 1
 }
 
