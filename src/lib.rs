@@ -52,6 +52,7 @@ pub fn run(config: config::Config) -> io::Result<()> {
     drop(out);
     let options = server::ServerOptions {
         threads: config.threads,
+        event_loops: std::thread::available_parallelism().map_or(1, |n| n.get()),
         timeouts: config.timeouts,
         max_connections: config.max_connections,
     };

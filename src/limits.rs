@@ -23,7 +23,8 @@ pub const MAX_LEADING_EMPTY_LINES: usize = 8;
 /// refused with 413 before a byte of the body is read; a chunked body that
 /// grows past it gets 413 as soon as it does. Either way the connection closes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Longest chunk-size line (size, extensions, line end). Longer: 400.
+/// Longest chunk-size line (size and extensions; the line end not counted).
+/// Longer: 400.
 pub const MAX_CHUNK_LINE: usize = 4096;
 /// Largest chunked trailer section. Larger: 431.
 pub const MAX_TRAILER_BYTES: usize = 16 * 1024;

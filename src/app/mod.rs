@@ -21,7 +21,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use crate::crypto::{check_random_source, hash_password, new_salt};
-use crate::http::{Method, Request, Response};
+use crate::http::{Method, Request, RequestHead, Response};
 use crate::limits::{SESSION_SWEEP_INTERVAL, SESSION_TTL};
 use crate::server::Handler;
 use crate::storage::{Journal, Record, Ticket};
@@ -229,6 +229,21 @@ impl Handler for App {
             );
         }
         route(self, req)
+    }
+
+    /// Signup and login hash a password; with a data directory, a comment
+    /// waits for its fsync. Those run on the worker pool.
+    fn blocks(&self, head: &RequestHead) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if head.path() == "/__sleep" {
+            return true;
+        }
+        head.method() == Method::Post
+            && match head.path() {
+                "/signup" | "/login" => true,
+                "/comments" => self.journal.is_some(),
+                _ => false,
+            }
     }
 }
 

@@ -76,7 +76,17 @@ enum State {
 pub struct RequestDecoder {
     state: State,
     continue_due: bool,
+    /// Bytes of the current head the parser has already seen without
+    /// finishing it. The parser starts from the head's first byte each
+    /// time, so it is called again only when a line may have completed (a
+    /// new LF) or [`RESCAN_STEP`] more bytes arrived: a head trickling in
+    /// one byte at a time costs a bounded number of scans, not one per byte.
+    scanned: usize,
 }
+
+/// New bytes without an LF after which the head is scanned again anyway
+/// (so the size limits are enforced while a long line trickles in).
+pub const RESCAN_STEP: usize = 4096;
 
 impl Default for RequestDecoder {
     fn default() -> Self {
@@ -89,6 +99,7 @@ impl RequestDecoder {
         RequestDecoder {
             state: State::Head,
             continue_due: false,
+            scanned: 0,
         }
     }
 
@@ -106,10 +117,18 @@ impl RequestDecoder {
     pub fn decode(&mut self, buf: &[u8]) -> Result<(usize, Decoded), HttpError> {
         let mut used = 0;
         if let State::Head = self.state {
+            let fresh = buf.get(self.scanned..).unwrap_or_default();
+            if self.scanned > 0 && fresh.len() < RESCAN_STEP && !fresh.contains(&b'\n') {
+                return Ok((0, Decoded::NeedMore));
+            }
             let (head, n) = match parse_request_head(buf)? {
-                Parsed::Partial => return Ok((0, Decoded::NeedMore)),
+                Parsed::Partial => {
+                    self.scanned = buf.len();
+                    return Ok((0, Decoded::NeedMore));
+                }
                 Parsed::Complete(head, n) => (head, n),
             };
+            self.scanned = 0;
             used = n;
             let wants_continue = head.expect_continue();
             self.state = match head.framing() {
@@ -127,7 +146,9 @@ impl RequestDecoder {
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
                     State::Length {
                         head,
-                        body: Vec::with_capacity(len),
+                        // Capacity grows with the bytes that arrive, not with
+                        // what the client announced.
+                        body: Vec::with_capacity(len.min(64 * 1024)),
                         remaining: len,
                     }
                 }

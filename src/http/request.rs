@@ -281,7 +281,10 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> 
     let mut pos = fields_start;
     let head_end = loop {
         let Some(lf) = find_lf(buf, pos) else {
-            return if buf.len() - fields_start >= MAX_HEADER_BYTES {
+            // A lone CR may be the start of the final empty line, which is
+            // not part of the section: do not count it.
+            let end = if &buf[pos..] == b"\r" { pos } else { buf.len() };
+            return if end - fields_start >= MAX_HEADER_BYTES {
                 Err(HeadError::HeaderSectionTooLarge)
             } else {
                 Ok(Parsed::Partial)

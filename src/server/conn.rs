@@ -1,78 +1,107 @@
-//! One client connection: its socket, buffers and state machine. A worker
-//! calls [`Conn::run`] when the poller saw the socket ready (or its deadline
-//! pass); `run` reads, decodes, calls the handler, writes, and returns
-//! whether to park the connection again (and for what) or close it.
+//! One client connection: its socket, buffers and state machine. Its event
+//! loop calls [`Conn::run`] when epoll reports the socket ready, when its
+//! deadline passes, or when a worker has answered its request; `run` never
+//! blocks: it reads, decodes, answers (inline, or by handing a blocking
+//! request to the pool), writes, and says what to wait for next.
 //!
-//! States: *serving* (requests in, responses out), *closing* (the last
-//! response is still being written), *lingering* (our side is shut down for
-//! writing; what the client still sends is read and dropped for a short
-//! while, so closing does not reset the connection before the client has
-//! read the final response).
+//! Modes: *serving* (requests in, responses out), *awaiting* (a worker has
+//! the request; nothing else is read until its answer is written, so
+//! pipelined responses stay in order), *closing* (the last response is being
+//! written), *lingering* (our side is shut down for writing; what the client
+//! still sends is read and dropped for a short while, so closing does not
+//! reset the connection before the client has read the final response).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, TcpStream};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::log::access_line;
+use super::clock::Clock;
+use super::log::AccessLog;
+use super::pool::{answer, Completion, Job, Mailbox, WorkQueue};
+use super::slab::Token;
 use super::sys::{EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP};
-use super::{Handler, Timeouts};
+use super::{responses, Handler, Timeouts};
 use crate::http::{
-    Decoded, HttpError, Method, Phase, Request, RequestDecoder, Response, ResponseFraming, Version,
-    CONTINUE,
+    Decoded, HttpError, Method, Phase, Request, RequestDecoder, RequestHead, Response,
+    ResponseFraming, Version, CONTINUE,
 };
 use crate::limits::{
-    LINGER_MAX_BYTES, LINGER_TIMEOUT, MAX_HEADER_BYTES, MAX_REQUEST_LINE, RETRY_AFTER_SECS,
-    WRITE_TIMEOUT,
+    LINGER_MAX_BYTES, LINGER_TIMEOUT, MAX_HEADER_BYTES, MAX_REQUEST_LINE, WRITE_TIMEOUT,
 };
 
-/// Bytes read from the socket at a time (the worker's scratch buffer).
+/// Bytes read from the socket at a time (the loop's scratch buffer).
 pub const READ_CHUNK: usize = 64 * 1024;
-/// Reads per turn before the connection yields its worker to others.
+/// Reads per turn before the connection yields its loop to others.
 const MAX_READS_PER_TURN: usize = 8;
 /// Pipelined responses are buffered up to this much before being written.
 const OUT_HIGH_WATER: usize = 256 * 1024;
-/// The input buffer never grows past this: a head at its limits plus one
-/// read.
+/// The input buffer never grows past this: a head at its limits plus reads.
 const MAX_INBUF: usize = MAX_REQUEST_LINE + MAX_HEADER_BYTES + 2 * READ_CHUNK;
+/// Deadline of a connection whose request is with a worker: the worker
+/// always answers (within the queue's wait bound plus the handler's time).
+const AWAITING_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
-/// Why a worker is running a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub const READABLE: u32 = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+pub const WRITABLE: u32 = EPOLLOUT | EPOLLONESHOT;
+
+/// Why the loop is running a connection.
 pub enum Wake {
-    /// The poller reported the socket readable or writable.
+    /// epoll reported the socket readable or writable.
     Ready,
-    /// The connection's deadline passed while it was parked.
+    /// The connection's deadline passed.
     Timeout,
+    /// A worker answered the request the connection was awaiting.
+    Completed(Completion),
 }
 
 /// What to do with the connection after a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Wait in the poller for these epoll events.
+    /// Re-arm epoll for these events.
     Park(u32),
+    /// A worker has the request: wait for its completion, not for epoll.
+    Await,
     Close,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Serving,
-    Closing,
-    Lingering { until: Instant, budget: usize },
+    Awaiting,
+    /// The last response is written, then: `linger` after an error (the
+    /// client may still be sending), else a plain close.
+    Closing {
+        linger: bool,
+    },
+    Lingering {
+        until: Instant,
+        budget: usize,
+    },
 }
 
-/// What a worker lends the connections it runs.
-pub struct Worker<'a> {
+/// Where blocking requests go.
+pub struct Offload<'a> {
+    pub queue: &'a WorkQueue<Job>,
+    pub mailbox: &'a Arc<Mailbox>,
+}
+
+/// What the event loop lends the connection it runs.
+pub struct LoopCtx<'a> {
     pub handler: &'a dyn Handler,
+    pub offload: Offload<'a>,
     pub timeouts: &'a Timeouts,
     /// Set when the server is stopping: answer what is in flight, then
-    /// close. Read after the handler returns, so a long request started
-    /// before the stop still ends its connection.
+    /// close.
     pub draining: &'a AtomicBool,
     /// A zeroed buffer of [`READ_CHUNK`] bytes, lent to a connection for
-    /// its turn so idle connections hold no buffer of their own.
+    /// its turn, so idle connections hold no buffer of their own.
     pub scratch: &'a mut Vec<u8>,
-    pub clock: &'a mut super::clock::Clock,
+    pub clock: &'a mut Clock,
+    pub log: &'a mut AccessLog,
+    /// The token of the connection being run.
+    pub token: Token,
 }
 
 pub struct Conn {
@@ -117,74 +146,94 @@ impl Conn {
         &self.stream
     }
 
-    /// When the poller must wake this connection if nothing else does.
+    /// When the loop must wake this connection if nothing else does.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
-    /// Parked between requests with nothing buffered: safe to close at once
-    /// on shutdown.
+    /// Between requests with nothing buffered: safe to close at once on
+    /// shutdown.
     pub fn is_idle(&self) -> bool {
         self.mode == Mode::Serving
             && self.written == self.out.len()
             && self.decoder.phase(&self.inbuf[self.start..self.filled]) == Phase::Idle
     }
 
-    /// One turn of work. Never blocks: every socket call is non-blocking.
-    pub fn run(&mut self, w: &mut Worker<'_>, wake: Wake) -> Outcome {
-        let outcome = self.turn(w, wake);
-        self.return_scratch(w);
-        if let Outcome::Park(_) = outcome {
-            self.deadline = self.compute_deadline(w.timeouts);
+    /// One turn of work. Every socket call is non-blocking.
+    pub fn run(&mut self, ctx: &mut LoopCtx<'_>, wake: Wake) -> Outcome {
+        let outcome = self.turn(ctx, wake);
+        self.return_scratch(ctx);
+        if let Outcome::Park(_) | Outcome::Await = outcome {
+            self.deadline = self.compute_deadline(ctx.timeouts);
         }
         outcome
     }
 
-    fn turn(&mut self, w: &mut Worker<'_>, wake: Wake) -> Outcome {
-        if wake == Wake::Timeout {
-            if self.written < self.out.len() || self.mode != Mode::Serving {
-                return Outcome::Close;
-            }
-            let e = match self.decoder.phase(&self.inbuf[self.start..self.filled]) {
-                Phase::Idle => return Outcome::Close,
-                Phase::Head => HttpError::HeaderTimeout,
-                Phase::Body => HttpError::BodyTimeout,
-            };
-            self.respond_error(w, e);
+    fn turn(&mut self, ctx: &mut LoopCtx<'_>, wake: Wake) -> Outcome {
+        match wake {
+            Wake::Ready => {}
+            Wake::Completed(c) => self.finish(ctx, &c.head, c.response),
+            Wake::Timeout => match self.mode {
+                Mode::Awaiting => return Outcome::Await,
+                Mode::Serving if self.written == self.out.len() => {
+                    let e = match self.decoder.phase(&self.inbuf[self.start..self.filled]) {
+                        Phase::Idle => return Outcome::Close,
+                        Phase::Head => HttpError::HeaderTimeout,
+                        Phase::Body => HttpError::BodyTimeout,
+                    };
+                    self.respond_error(ctx, e);
+                }
+                // A response that cannot be written, or a linger that ran
+                // out.
+                _ => return Outcome::Close,
+            },
         }
         let mut reads = 0;
+        let mut drained = false;
         loop {
             if self.written < self.out.len() {
                 match self.flush() {
                     Ok(true) => {}
-                    Ok(false) => return Outcome::Park(EPOLLOUT | EPOLLONESHOT),
+                    Ok(false) => return Outcome::Park(WRITABLE),
                     Err(_) => return Outcome::Close,
                 }
             }
-            if self.mode == Mode::Closing {
-                let _ = self.stream.shutdown(Shutdown::Write);
-                self.mode = Mode::Lingering {
-                    until: Instant::now() + LINGER_TIMEOUT,
-                    budget: LINGER_MAX_BYTES,
-                };
+            match self.mode {
+                Mode::Awaiting => return Outcome::Await,
+                Mode::Closing { linger } => {
+                    if !linger && self.start == self.filled && self.read_would_block(ctx) {
+                        // The client asked to close and sent nothing more:
+                        // a plain close sends FIN after the response.
+                        return Outcome::Close;
+                    }
+                    let _ = self.stream.shutdown(Shutdown::Write);
+                    self.mode = Mode::Lingering {
+                        until: Instant::now() + LINGER_TIMEOUT,
+                        budget: LINGER_MAX_BYTES,
+                    };
+                }
+                Mode::Lingering { .. } => return self.linger(ctx),
+                Mode::Serving => {}
             }
             if let Mode::Lingering { .. } = self.mode {
-                return self.linger(w);
+                return self.linger(ctx);
             }
-            if self.process(w) {
+            if self.process(ctx) {
                 continue;
             }
-            if reads == MAX_READS_PER_TURN {
-                // Level-triggered: the poller reports it again at once if
-                // more bytes are waiting.
-                return Outcome::Park(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT);
+            if drained || reads == MAX_READS_PER_TURN {
+                // epoll is level-triggered: if more bytes arrived, the
+                // re-armed registration reports them at once.
+                return Outcome::Park(READABLE);
             }
-            match self.read_more(w) {
+            let room = self.read_room(ctx);
+            match self.read_more(room) {
                 Ok(0) => return Outcome::Close,
-                Ok(_) => reads += 1,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Outcome::Park(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT)
+                Ok(n) => {
+                    reads += 1;
+                    drained = n < room;
                 }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::Park(READABLE),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Outcome::Close,
             }
@@ -193,21 +242,21 @@ impl Conn {
 
     /// Decodes and answers buffered requests. Returns whether it produced
     /// output or changed mode (so the caller flushes before reading).
-    fn process(&mut self, w: &mut Worker<'_>) -> bool {
+    fn process(&mut self, ctx: &mut LoopCtx<'_>) -> bool {
         let mut produced = false;
         while self.mode == Mode::Serving && self.out.len() < OUT_HIGH_WATER {
             match self.decoder.decode(&self.inbuf[self.start..self.filled]) {
                 Ok((used, event)) => {
                     self.start += used;
                     match event {
-                        Decoded::Request(req) => self.respond(w, req),
+                        Decoded::Request(req) => self.dispatch(ctx, req),
                         Decoded::SendContinue => self.out.extend_from_slice(CONTINUE),
                         Decoded::NeedMore => break,
                     }
                     produced = true;
                 }
                 Err(e) => {
-                    self.respond_error(w, e);
+                    self.respond_error(ctx, e);
                     produced = true;
                 }
             }
@@ -219,52 +268,72 @@ impl Conn {
         produced
     }
 
-    fn respond(&mut self, w: &mut Worker<'_>, req: Request) {
-        let handler = w.handler;
-        let response = match catch_unwind(AssertUnwindSafe(|| handler.handle(&req))) {
-            Ok(r) => r,
-            Err(_) => Response::json(500, crate::json::error_body("internal server error")),
+    /// Answers inline, or hands a blocking request to the pool.
+    fn dispatch(&mut self, ctx: &mut LoopCtx<'_>, req: Request) {
+        if !ctx.handler.blocks(&req.head) {
+            let response = answer(ctx.handler, &req);
+            self.finish(ctx, &req.head, response);
+            return;
+        }
+        let job = Job {
+            token: ctx.token,
+            request: req,
+            reply_to: Arc::clone(ctx.offload.mailbox),
+            queued: Instant::now(),
         };
+        match ctx.offload.queue.try_push(job) {
+            Ok(()) => self.mode = Mode::Awaiting,
+            Err(job) => self.finish(ctx, &job.request.head, responses::overloaded()),
+        }
+    }
+
+    /// Encodes the response to `head`, logs it, and decides whether the
+    /// connection stays open.
+    fn finish(&mut self, ctx: &mut LoopCtx<'_>, head: &RequestHead, response: Response) {
         let keep_alive =
-            req.head.keep_alive() && !w.draining.load(Ordering::Relaxed) && !response.wants_close();
+            head.keep_alive() && !ctx.draining.load(Ordering::Relaxed) && !response.wants_close();
         let framing = ResponseFraming {
             keep_alive,
-            http10: req.head.version() == Version::Http10,
-            head: req.head.method() == Method::Head,
+            http10: head.version() == Version::Http10,
+            head: head.method() == Method::Head,
         };
-        response.encode(&framing, w.clock.http_date(), &mut self.out);
-        access_line(
-            w.clock,
+        response.encode(&framing, ctx.clock.http_date(), &mut self.out);
+        ctx.log.record(
+            ctx.clock,
             self.peer,
-            Some(&req.head),
+            Some(head),
             response.status(),
             response.body().len(),
         );
-        if !keep_alive {
-            self.mode = Mode::Closing;
-        }
-        let now = Instant::now();
-        self.idle_since = now;
+        // Bytes already sent after a request that closes the connection
+        // mean the client is still talking: linger rather than reset.
+        self.mode = if keep_alive {
+            Mode::Serving
+        } else {
+            Mode::Closing {
+                linger: self.start < self.filled,
+            }
+        };
+        self.idle_since = Instant::now();
         self.head_started = None;
     }
 
-    fn respond_error(&mut self, w: &mut Worker<'_>, e: HttpError) {
-        let response =
-            Response::json(e.status(), crate::json::error_body(e.message())).with_close();
+    fn respond_error(&mut self, ctx: &mut LoopCtx<'_>, e: HttpError) {
+        let response = responses::protocol_error(e);
         let framing = ResponseFraming {
             keep_alive: false,
             http10: false,
             head: false,
         };
-        response.encode(&framing, w.clock.http_date(), &mut self.out);
-        access_line(
-            w.clock,
+        response.encode(&framing, ctx.clock.http_date(), &mut self.out);
+        ctx.log.record(
+            ctx.clock,
             self.peer,
             None,
             response.status(),
             response.body().len(),
         );
-        self.mode = Mode::Closing;
+        self.mode = Mode::Closing { linger: true };
     }
 
     /// Writes pending output. `Ok(true)` when all of it is out.
@@ -289,11 +358,11 @@ impl Conn {
         Ok(true)
     }
 
-    /// Reads once into the input buffer; the byte count, 0 at end of
-    /// stream.
-    fn read_more(&mut self, w: &mut Worker<'_>) -> io::Result<usize> {
+    /// Makes room in the input buffer (borrowing the loop's scratch buffer
+    /// when the connection holds none) and returns how many bytes fit.
+    fn read_room(&mut self, ctx: &mut LoopCtx<'_>) -> usize {
         if self.inbuf.is_empty() {
-            std::mem::swap(&mut self.inbuf, w.scratch);
+            std::mem::swap(&mut self.inbuf, ctx.scratch);
         } else if self.filled == self.inbuf.len() {
             if self.start > 0 {
                 self.inbuf.copy_within(self.start..self.filled, 0);
@@ -304,7 +373,13 @@ impl Conn {
                 self.inbuf.resize(grown, 0);
             }
         }
-        if self.filled == self.inbuf.len() {
+        self.inbuf.len() - self.filled
+    }
+
+    /// Reads once into the input buffer; the byte count, 0 at end of
+    /// stream.
+    fn read_more(&mut self, room: usize) -> io::Result<usize> {
+        if room == 0 {
             // Cannot happen: the head parser refuses a head before it fills
             // MAX_INBUF, and bodies are drained into the decoder.
             return Err(io::ErrorKind::OutOfMemory.into());
@@ -314,28 +389,37 @@ impl Conn {
         if n > 0 {
             let now = Instant::now();
             self.last_read = now;
-            if self.head_started.is_none() {
-                self.head_started = Some(now);
-            }
+            self.head_started.get_or_insert(now);
         }
         Ok(n)
     }
 
-    /// Gives the worker its scratch buffer back, keeping only undecoded
-    /// bytes (copied into a buffer of the connection's own).
-    fn return_scratch(&mut self, w: &mut Worker<'_>) {
-        if w.scratch.is_empty() {
+    /// Whether a read finds nothing waiting (without keeping what it finds:
+    /// only called when the connection is about to close).
+    fn read_would_block(&mut self, ctx: &mut LoopCtx<'_>) -> bool {
+        let buf: &mut [u8] = if ctx.scratch.is_empty() {
+            &mut self.inbuf
+        } else {
+            ctx.scratch
+        };
+        matches!(self.stream.read(buf), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Gives the loop its scratch buffer back, keeping only undecoded bytes
+    /// (copied into a buffer of the connection's own).
+    fn return_scratch(&mut self, ctx: &mut LoopCtx<'_>) {
+        if ctx.scratch.is_empty() {
             let pending = &self.inbuf[self.start..self.filled];
             let own = if pending.is_empty() {
                 Vec::new()
             } else {
-                let mut v = vec![0; pending.len().max(4096)];
+                let mut v = vec![0; pending.len().max(1024)];
                 v[..pending.len()].copy_from_slice(pending);
                 v
             };
             self.filled -= self.start;
             self.start = 0;
-            *w.scratch = std::mem::replace(&mut self.inbuf, own);
+            *ctx.scratch = std::mem::replace(&mut self.inbuf, own);
         }
         if self.start == self.filled && self.inbuf.len() > READ_CHUNK {
             self.inbuf = Vec::new();
@@ -345,7 +429,7 @@ impl Conn {
     }
 
     /// Reads and drops what the client still sends after our last response.
-    fn linger(&mut self, w: &mut Worker<'_>) -> Outcome {
+    fn linger(&mut self, ctx: &mut LoopCtx<'_>) -> Outcome {
         let Mode::Lingering { until, mut budget } = self.mode else {
             return Outcome::Close;
         };
@@ -353,18 +437,20 @@ impl Conn {
             if budget == 0 || Instant::now() >= until {
                 return Outcome::Close;
             }
-            let chunk = budget.min(w.scratch.len().max(1));
-            let buf: &mut [u8] = if w.scratch.is_empty() {
+            let buf: &mut [u8] = if ctx.scratch.is_empty() {
                 &mut self.inbuf
             } else {
-                &mut w.scratch[..chunk]
+                ctx.scratch
             };
+            if buf.is_empty() {
+                return Outcome::Close;
+            }
             match self.stream.read(buf) {
                 Ok(0) => return Outcome::Close,
                 Ok(n) => budget = budget.saturating_sub(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.mode = Mode::Lingering { until, budget };
-                    return Outcome::Park(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT);
+                    return Outcome::Park(READABLE);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Outcome::Close,
@@ -373,8 +459,10 @@ impl Conn {
     }
 
     fn compute_deadline(&mut self, t: &Timeouts) -> Instant {
-        if let Mode::Lingering { until, .. } = self.mode {
-            return until;
+        match self.mode {
+            Mode::Lingering { until, .. } => return until,
+            Mode::Awaiting => return Instant::now() + AWAITING_DEADLINE,
+            _ => {}
         }
         if self.written < self.out.len() {
             return self.last_write + WRITE_TIMEOUT;
@@ -393,13 +481,8 @@ impl Conn {
 /// Writes a 503 with `Retry-After` to a connection the server cannot take,
 /// without blocking (best effort: the bytes fit any socket buffer), and
 /// shuts it down.
-pub fn refuse_overloaded(stream: &TcpStream, clock: &mut super::clock::Clock) {
-    let response = Response::json(
-        503,
-        crate::json::error_body("server overloaded, retry later"),
-    )
-    .with_header("Retry-After", RETRY_AFTER_SECS.to_string())
-    .with_close();
+pub fn refuse_overloaded(stream: &TcpStream, clock: &mut Clock, log: &mut AccessLog) {
+    let response = responses::overloaded();
     let mut out = Vec::with_capacity(256);
     let framing = ResponseFraming {
         keep_alive: false,
@@ -411,6 +494,6 @@ pub fn refuse_overloaded(stream: &TcpStream, clock: &mut super::clock::Clock) {
     let _ = (&*stream).write(&out);
     let _ = stream.shutdown(Shutdown::Write);
     if let Ok(peer) = stream.peer_addr() {
-        access_line(clock, peer.ip(), None, 503, response.body().len());
+        log.record(clock, peer.ip(), None, 503, response.body().len());
     }
 }

@@ -1,9 +1,22 @@
-//! The thread-pool executor: a bounded queue of ready connections and the
-//! workers that take from it. The queue never grows past its capacity; a
-//! caller whose push is refused answers 503 instead of waiting.
+//! The thread-pool executor for requests that block: password hashing
+//! (signup, login) and waiting for the journal's fsync. Event loops hand
+//! such requests to a bounded [`WorkQueue`]; workers answer them and post
+//! the response back to the loop's [`Mailbox`]. A full queue, or a job that
+//! waited too long, is answered 503 instead of waiting without bound.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use super::slab::Token;
+use super::{responses, sys, Handler};
+use crate::http::{Request, RequestHead, Response};
+use crate::limits::QUEUE_MAX_WAIT;
 
 /// A bounded multi-producer, multi-consumer FIFO.
 pub struct WorkQueue<T> {
@@ -62,24 +75,102 @@ impl<T> WorkQueue<T> {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
         self.ready.notify_all();
     }
+}
 
-    pub fn len(&self) -> usize {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .items
-            .len()
+/// A request handed to the pool, and where to send its response.
+pub struct Job {
+    pub token: Token,
+    pub request: Request,
+    pub reply_to: Arc<Mailbox>,
+    pub queued: Instant,
+}
+
+/// A worker's answer, back to the connection's event loop.
+pub struct Completion {
+    pub token: Token,
+    pub head: RequestHead,
+    pub response: Response,
+}
+
+/// An event loop's inbox of completions, with the eventfd that wakes it.
+pub struct Mailbox {
+    items: Mutex<Vec<Completion>>,
+    wake: File,
+}
+
+impl Mailbox {
+    pub fn new() -> std::io::Result<Mailbox> {
+        Ok(Mailbox {
+            items: Mutex::new(Vec::new()),
+            wake: File::from(sys::eventfd_new()?),
+        })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// The descriptor the event loop watches.
+    pub fn fd(&self) -> RawFd {
+        self.wake.as_raw_fd()
     }
+
+    pub fn post(&self, c: Completion) {
+        self.items.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+        // Adds 1 to the eventfd counter; it cannot block or fail short of
+        // counter overflow, which 2^64 posts do not reach.
+        let _ = (&self.wake).write(&1u64.to_ne_bytes());
+    }
+
+    /// Everything posted so far; resets the wake-up.
+    pub fn take(&self) -> Vec<Completion> {
+        let mut counter = [0u8; 8];
+        let _ = (&self.wake).read(&mut counter);
+        std::mem::take(&mut *self.items.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Starts `n` workers taking jobs from `queue` until it is closed.
+pub fn spawn_workers(
+    n: usize,
+    queue: &Arc<WorkQueue<Job>>,
+    handler: &Arc<dyn Handler>,
+) -> std::io::Result<Vec<JoinHandle<()>>> {
+    (0..n)
+        .map(|i| {
+            let queue = Arc::clone(queue);
+            let handler = Arc::clone(handler);
+            thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn(move || {
+                    while let Some(job) = queue.pop() {
+                        let response = if job.queued.elapsed() > QUEUE_MAX_WAIT {
+                            responses::overloaded()
+                        } else {
+                            answer(&*handler, &job.request)
+                        };
+                        let Job {
+                            token,
+                            request,
+                            reply_to,
+                            ..
+                        } = job;
+                        reply_to.post(Completion {
+                            token,
+                            head: request.head,
+                            response,
+                        });
+                    }
+                })
+        })
+        .collect()
+}
+
+/// Runs the handler; a panic becomes a 500 and costs nothing else.
+pub fn answer(handler: &dyn Handler, request: &Request) -> Response {
+    catch_unwind(AssertUnwindSafe(|| handler.handle(request)))
+        .unwrap_or_else(|_| responses::internal_error())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[test]
     fn bounded_fifo() {

@@ -18,6 +18,11 @@ pub const EPOLLIN: u32 = 0x001;
 pub const EPOLLOUT: u32 = 0x004;
 pub const EPOLLRDHUP: u32 = 0x2000;
 pub const EPOLLONESHOT: u32 = 1 << 30;
+/// Wake only one of the epoll instances waiting on the same descriptor
+/// (Linux 4.5): each event loop registers the listener with it.
+pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
+const EFD_CLOEXEC: c_int = 0o2_000_000;
+const EFD_NONBLOCK: c_int = 0o4_000;
 
 const SIGINT: c_int = 2;
 const SIGTERM: c_int = 15;
@@ -48,6 +53,8 @@ extern "C" {
     fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut EpollEvent) -> c_int;
     fn epoll_wait(epfd: c_int, events: *mut EpollEvent, maxevents: c_int, timeout: c_int) -> c_int;
     fn listen(fd: c_int, backlog: c_int) -> c_int;
+    fn eventfd(initval: u32, flags: c_int) -> c_int;
+    fn shutdown(fd: c_int, how: c_int) -> c_int;
     fn signal(signum: c_int, handler: usize) -> usize;
 }
 
@@ -114,12 +121,34 @@ pub fn epoll_wait_into(
     Ok(n as usize)
 }
 
+/// A non-blocking eventfd: a counter other threads write to wake an epoll
+/// loop. Reading or writing its 8 bytes goes through std's `File`.
+pub fn eventfd_new() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers; a non-negative result is a fresh
+    // descriptor owned by no one else.
+    let fd = check(unsafe { eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) })?;
+    // SAFETY: see above.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// Re-issues `listen` on a bound, listening socket to raise its backlog
 /// (std uses a small fixed one).
 pub fn set_backlog(fd: RawFd, backlog: i32) -> io::Result<()> {
     // SAFETY: listen takes no pointers; an invalid descriptor is an error.
     check(unsafe { listen(fd, backlog) })?;
     Ok(())
+}
+
+/// Stops a listening socket from accepting: new connection attempts are
+/// refused from then on, and pending ones reset (Linux moves the socket out
+/// of the LISTEN state). std's `TcpListener` has no such call.
+pub fn shutdown_listener(fd: RawFd) {
+    const SHUT_RDWR: c_int = 2;
+    // SAFETY: shutdown takes no pointers; an invalid descriptor is only an
+    // error, which is ignored (the socket is going away either way).
+    unsafe {
+        shutdown(fd, SHUT_RDWR);
+    }
 }
 
 static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);

@@ -1,0 +1,224 @@
+//! One event loop: an epoll instance, the connections it owns, and the
+//! thread that runs them. There is one loop per CPU; each registers the
+//! shared listener with `EPOLLEXCLUSIVE`, so the kernel wakes one loop per
+//! incoming connection and that loop owns the connection for its lifetime.
+//!
+//! A loop answers fast requests inline and hands blocking ones (password
+//! hashing, waiting for fsync) to the worker pool; the worker's answer comes
+//! back through the loop's mailbox. Idle connections sit in epoll
+//! (`EPOLLONESHOT`, re-armed after each turn) and cost no thread.
+
+use std::io;
+use std::net::TcpListener;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::clock::Clock;
+use super::conn::{refuse_overloaded, Conn, LoopCtx, Offload, Outcome, Wake, READ_CHUNK};
+use super::log::AccessLog;
+use super::pool::{Job, Mailbox, WorkQueue};
+use super::slab::{Slab, Token};
+use super::sys::{self, EpollEvent, EPOLLEXCLUSIVE, EPOLLIN};
+use super::{Handler, Timeouts};
+use crate::limits::SHUTDOWN_GRACE;
+
+/// Tokens of the loop's own descriptors (connection tokens stay far below).
+const LISTENER: Token = u64::MAX;
+const MAILBOX: Token = u64::MAX - 1;
+/// How often the loop checks deadlines and the stop flag.
+const TICK: Duration = Duration::from_millis(100);
+/// Events taken from epoll per wait.
+const EVENTS_PER_WAIT: usize = 256;
+
+/// What every loop shares with the others and with the pool.
+pub struct Shared {
+    pub listener: TcpListener,
+    pub handler: Arc<dyn Handler>,
+    pub queue: Arc<WorkQueue<Job>>,
+    pub timeouts: Timeouts,
+    pub max_connections: usize,
+    /// Connections open across all loops.
+    pub open: AtomicUsize,
+    /// Set by the stop signal: no new connections, finish what is in flight.
+    pub draining: AtomicBool,
+}
+
+/// A connection and whether epoll knows it yet.
+struct Entry {
+    conn: Conn,
+    in_epoll: bool,
+}
+
+pub struct EventLoop {
+    shared: Arc<Shared>,
+    epoll: OwnedFd,
+    mailbox: Arc<Mailbox>,
+    conns: Slab<Entry>,
+    scratch: Vec<u8>,
+    clock: Clock,
+    log: AccessLog,
+    listening: bool,
+}
+
+impl EventLoop {
+    pub fn new(shared: Arc<Shared>) -> io::Result<EventLoop> {
+        let epoll = sys::epoll_new()?;
+        let mailbox = Arc::new(Mailbox::new()?);
+        sys::epoll_add(
+            &epoll,
+            shared.listener.as_raw_fd(),
+            EPOLLIN | EPOLLEXCLUSIVE,
+            LISTENER,
+        )?;
+        sys::epoll_add(&epoll, mailbox.fd(), EPOLLIN, MAILBOX)?;
+        Ok(EventLoop {
+            shared,
+            epoll,
+            mailbox,
+            conns: Slab::new(),
+            scratch: vec![0; READ_CHUNK],
+            clock: Clock::new(),
+            log: AccessLog::new(),
+            listening: true,
+        })
+    }
+
+    /// Runs until the server stops and this loop's connections are done
+    /// (or the shutdown grace has passed).
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = vec![EpollEvent::ZERO; EVENTS_PER_WAIT];
+        let mut next_tick = Instant::now() + TICK;
+        let mut stop_by: Option<Instant> = None;
+        loop {
+            let timeout = next_tick
+                .saturating_duration_since(Instant::now())
+                .as_millis() as i32;
+            let n = sys::epoll_wait_into(&self.epoll, &mut events, timeout.max(1))?;
+            for ev in &events[..n] {
+                match ev.token() {
+                    LISTENER => self.accept_all(),
+                    MAILBOX => {
+                        for c in self.mailbox.take() {
+                            let token = c.token;
+                            self.run_conn(token, Wake::Completed(c));
+                        }
+                    }
+                    token => self.run_conn(token, Wake::Ready),
+                }
+            }
+            self.log.flush();
+            let now = Instant::now();
+            if now < next_tick {
+                continue;
+            }
+            next_tick = now + TICK;
+            for token in self.conns.tokens_where(|e| e.conn.deadline() <= now) {
+                self.run_conn(token, Wake::Timeout);
+            }
+            if stop_by.is_none() && self.shared.draining.load(Ordering::SeqCst) {
+                stop_by = Some(now + SHUTDOWN_GRACE);
+                self.stop_listening();
+            }
+            if let Some(deadline) = stop_by {
+                // Idle connections close at once; busy ones close after the
+                // response in flight (responses now say `Connection: close`).
+                for token in self.conns.tokens_where(|e| e.conn.is_idle()) {
+                    self.close(token);
+                }
+                if self.conns.is_empty() || now >= deadline {
+                    self.log.flush();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn run_conn(&mut self, token: Token, wake: Wake) {
+        let Some(Entry { conn, in_epoll }) = self.conns.get_mut(token) else {
+            return; // stale: the connection closed since
+        };
+        let mut ctx = LoopCtx {
+            handler: &*self.shared.handler,
+            offload: Offload {
+                queue: &self.shared.queue,
+                mailbox: &self.mailbox,
+            },
+            timeouts: &self.shared.timeouts,
+            draining: &self.shared.draining,
+            scratch: &mut self.scratch,
+            clock: &mut self.clock,
+            log: &mut self.log,
+            token,
+        };
+        match conn.run(&mut ctx, wake) {
+            Outcome::Park(events) => {
+                let fd = conn.stream().as_raw_fd();
+                let armed = if *in_epoll {
+                    sys::epoll_modify(&self.epoll, fd, events, token)
+                } else {
+                    sys::epoll_add(&self.epoll, fd, events, token)
+                };
+                *in_epoll = true;
+                if armed.is_err() {
+                    self.close(token);
+                }
+            }
+            Outcome::Await => {}
+            Outcome::Close => self.close(token),
+        }
+    }
+
+    fn stop_listening(&mut self) {
+        if self.listening {
+            let _ = sys::epoll_delete(&self.epoll, self.shared.listener.as_raw_fd());
+            self.listening = false;
+        }
+    }
+
+    fn close(&mut self, token: Token) {
+        if self.conns.remove(token).is_some() {
+            // Dropping the stream closes it, which also removes it from epoll.
+            self.shared.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    fn accept_all(&mut self) {
+        loop {
+            let (stream, peer) = match self.shared.listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) if self.shared.draining.load(Ordering::SeqCst) => {
+                    // The listener was shut down for the stop.
+                    self.stop_listening();
+                    return;
+                }
+                Err(e) => {
+                    // Out of descriptors, or a connection reset before
+                    // accept: try again on the next readiness report.
+                    eprintln!("accept: {e}");
+                    return;
+                }
+            };
+            if self.shared.open.load(Ordering::Relaxed) >= self.shared.max_connections {
+                refuse_overloaded(&stream, &mut self.clock, &mut self.log);
+                continue;
+            }
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let conn = Conn::new(stream, peer.ip(), Instant::now(), &self.shared.timeouts);
+            let token = self.conns.insert(Entry {
+                conn,
+                in_epoll: false,
+            });
+            self.shared.open.fetch_add(1, Ordering::Relaxed);
+            // The request often arrives with the connection: serve it now
+            // rather than after a trip through epoll.
+            self.run_conn(token, Wake::Ready);
+        }
+    }
+}
