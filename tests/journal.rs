@@ -436,3 +436,71 @@ proptest! {
         prop_assert!(replay.valid_len <= bytes.len());
     }
 }
+
+/// The non-blocking path: callbacks instead of waiting threads, flushed by
+/// the journal's own flusher, all told `Ok` once their record is durable,
+/// and many sharing one fsync.
+#[test]
+fn on_durable_callbacks_are_all_called_after_their_fsync() {
+    use std::sync::{mpsc, Arc};
+    let dir = TempDir::new("callbacks");
+    let (journal, _) = Journal::open(dir.path()).expect("open");
+    let journal = Arc::new(journal);
+    Journal::spawn_flusher(&journal).expect("flusher");
+    let (tx, rx) = mpsc::channel();
+    for i in 0..300u64 {
+        let ticket = journal.enqueue(&comment(i, "async")).expect("enqueue");
+        let tx = tx.clone();
+        let j = Arc::clone(&journal);
+        journal.on_durable(
+            ticket,
+            Box::new(move |result| {
+                // Durable means: at least this many records were synced.
+                let synced = j.stats().records_written;
+                tx.send((i, result.is_ok(), synced)).expect("send");
+            }),
+        );
+    }
+    drop(tx);
+    let mut seen: Vec<(u64, bool, u64)> = rx.iter().collect();
+    seen.sort_unstable();
+    assert_eq!(seen.len(), 300);
+    for (i, ok, synced) in &seen {
+        assert!(*ok, "record {i}");
+        assert!(
+            *synced > *i,
+            "record {i} reported before it was synced ({synced})"
+        );
+    }
+    let fsyncs = journal.stats().fsyncs;
+    assert!(
+        fsyncs < 300,
+        "callbacks share fsyncs: {fsyncs} for 300 records"
+    );
+    drop(journal);
+    // The flusher lets go of the journal (and its file lock) within its
+    // wait timeout.
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    let replayed = loop {
+        match Journal::open(dir.path()) {
+            Ok((_, replayed)) => break replayed,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("reopen: {e}"),
+        }
+    };
+    assert_eq!(replayed.len(), 300);
+}
+
+/// A callback registered for an already durable ticket runs at once.
+#[test]
+fn on_durable_for_a_durable_ticket_runs_at_once() {
+    let dir = TempDir::new("callback-now");
+    let (journal, _) = Journal::open(dir.path()).expect("open");
+    let ticket = journal.enqueue(&comment(1, "x")).expect("enqueue");
+    journal.wait_durable(ticket).expect("durable");
+    let (tx, rx) = std::sync::mpsc::channel();
+    journal.on_durable(ticket, Box::new(move |r| tx.send(r.is_ok()).expect("send")));
+    assert_eq!(rx.try_recv(), Ok(true));
+}

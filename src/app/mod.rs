@@ -23,7 +23,7 @@ use std::time::Instant;
 use crate::crypto::{check_random_source, hash_password, new_salt};
 use crate::http::{Method, Request, RequestHead, Response};
 use crate::limits::{SESSION_SWEEP_INTERVAL, SESSION_TTL};
-use crate::server::Handler;
+use crate::server::{Handler, Reply};
 use crate::storage::{Journal, Record, Ticket};
 use comments::{Comment, CommentStore};
 use sessions::SessionStore;
@@ -42,9 +42,9 @@ pub struct AppConfig {
 pub struct App {
     users: UserStore,
     sessions: SessionStore,
-    comments: CommentStore,
+    comments: Arc<CommentStore>,
     throttle: LoginThrottle,
-    journal: Option<Journal>,
+    journal: Option<Arc<Journal>>,
     iterations: u32,
     /// Verified against when the username is unknown, so that path costs
     /// the same hashing as a wrong password.
@@ -64,7 +64,7 @@ impl App {
         let app_without_journal = |journal| App {
             users: UserStore::new(),
             sessions: SessionStore::new(config.max_sessions, SESSION_TTL),
-            comments: CommentStore::new(),
+            comments: Arc::new(CommentStore::new()),
             throttle: LoginThrottle::new(),
             journal,
             iterations: config.pbkdf2_iterations,
@@ -77,6 +77,8 @@ impl App {
             return Ok(app_without_journal(None));
         };
         let (journal, records) = Journal::open(dir)?;
+        let journal = Arc::new(journal);
+        Journal::spawn_flusher(&journal)?;
         let app = app_without_journal(Some(journal));
         let mut comments = Vec::new();
         for record in records {
@@ -153,7 +155,12 @@ impl App {
     }
 }
 
-type Route = fn(&App, &Request) -> Response;
+/// A route answers at once, or (`Deferred`) may answer later.
+#[derive(Clone, Copy)]
+enum Route {
+    Now(fn(&App, &Request) -> Response),
+    Deferred(fn(&App, &Request) -> Reply),
+}
 
 /// A path, the `Allow` value for it, and its handlers (HEAD uses GET's).
 struct Endpoint {
@@ -167,83 +174,107 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/healthz",
         allow: "GET, HEAD",
-        get: Some(routes::healthz),
+        get: Some(Route::Now(routes::healthz)),
         post: None,
     },
     Endpoint {
         path: "/signup",
         allow: "POST",
         get: None,
-        post: Some(routes::signup),
+        post: Some(Route::Now(routes::signup)),
     },
     Endpoint {
         path: "/login",
         allow: "POST",
         get: None,
-        post: Some(routes::login),
+        post: Some(Route::Now(routes::login)),
     },
     Endpoint {
         path: "/logout",
         allow: "POST",
         get: None,
-        post: Some(routes::logout),
+        post: Some(Route::Now(routes::logout)),
     },
     Endpoint {
         path: "/me",
         allow: "GET, HEAD",
-        get: Some(routes::me),
+        get: Some(Route::Now(routes::me)),
         post: None,
     },
     Endpoint {
         path: "/comments",
         allow: "GET, HEAD, POST",
-        get: Some(routes::list_comments),
-        post: Some(routes::post_comment),
+        get: Some(Route::Now(routes::list_comments)),
+        post: Some(Route::Deferred(routes::post_comment)),
     },
 ];
 
-impl Handler for App {
-    fn handle(&self, req: &Request) -> Response {
-        #[cfg(feature = "fault-injection")]
-        if let Some(r) = fault_injection(req) {
-            return r;
-        }
+impl App {
+    /// The route for a request, or the response that refuses it: 501 for a
+    /// method implemented nowhere, 404, 405 with `Allow`, 403 for a
+    /// cross-site POST.
+    fn route(&self, req: &Request) -> Result<Route, Response> {
         let method = req.head.method();
         if !matches!(method, Method::Get | Method::Head | Method::Post) {
-            return error(501, "method not implemented");
+            return Err(error(501, "method not implemented"));
         }
         let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == req.head.path()) else {
-            return error(404, "not found");
+            return Err(error(404, "not found"));
         };
         let route = match method {
             Method::Post => endpoint.post,
             _ => endpoint.get,
         };
         let Some(route) = route else {
-            return error(405, "method not allowed").with_header("Allow", endpoint.allow);
+            return Err(error(405, "method not allowed").with_header("Allow", endpoint.allow));
         };
         if method == Method::Post && !same_origin(req) {
-            return error(
+            return Err(error(
                 403,
                 "cross-site request refused (Origin does not match Host)",
-            );
+            ));
         }
-        route(self, req)
+        Ok(route)
+    }
+}
+
+impl Handler for App {
+    /// Answers, waiting for a deferred response if the route defers.
+    fn handle(&self, req: &Request) -> Response {
+        match self.reply(req) {
+            Reply::Now(response) => response,
+            Reply::Later(start) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                start(Box::new(move |response| {
+                    let _ = tx.send(response);
+                }));
+                rx.recv()
+                    .unwrap_or_else(|_| error(500, "the deferred response was lost"))
+            }
+        }
     }
 
-    /// Signup and login hash a password; with a data directory, a comment
-    /// waits for its fsync. Those run on the worker pool.
+    fn reply(&self, req: &Request) -> Reply {
+        #[cfg(feature = "fault-injection")]
+        if let Some(r) = fault_injection(req) {
+            return Reply::Now(r);
+        }
+        match self.route(req) {
+            Ok(Route::Now(f)) => Reply::Now(f(self, req)),
+            Ok(Route::Deferred(f)) => f(self, req),
+            Err(refusal) => Reply::Now(refusal),
+        }
+    }
+
+    /// Signup and login hash a password: they run on the worker pool. (A
+    /// comment with a data directory waits for its fsync without a thread:
+    /// it defers its response instead.)
     fn blocks(&self, head: &RequestHead) -> bool {
         #[cfg(feature = "fault-injection")]
         if head.path() == "/__sleep" {
             return true;
         }
-        head.method() == Method::Post
-            && match head.path() {
-                "/signup" | "/login" => true,
-                "/comments" => self.journal.is_some(),
-                _ => false,
-            }
+        head.method() == Method::Post && matches!(head.path(), "/signup" | "/login")
     }
 }
 

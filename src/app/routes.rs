@@ -16,7 +16,8 @@ use crate::http::date::{system_time_from_unix, unix_seconds};
 use crate::http::{Request, Response};
 use crate::json::ObjectWriter;
 use crate::limits::{COMMENTS_PAGE_DEFAULT, COMMENTS_PAGE_MAX, COMMENT_MAX, SESSION_TTL};
-use crate::storage::Record;
+use crate::server::Reply;
+use crate::storage::{Record, Ticket};
 
 /// The session cookie's name (Django's).
 pub const SESSION_COOKIE: &str = "sessionid";
@@ -202,42 +203,61 @@ pub fn list_comments(app: &App, req: &Request) -> Response {
     Response::json(200, body)
 }
 
-pub fn post_comment(app: &App, req: &Request) -> Response {
+/// Stores a comment. Without a data directory it answers at once; with one
+/// the response is deferred until the journal's fsync (shared with every
+/// other comment in flight), and only then is the comment published.
+pub fn post_comment(app: &App, req: &Request) -> Reply {
+    let (comment, ticket) = match accept_comment(app, req) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return Reply::Now(refusal),
+    };
+    let (Some(journal), Some(ticket)) = (&app.journal, ticket) else {
+        app.comments.publish(comment.id);
+        return Reply::Now(private(Response::json(201, comment.json.clone())));
+    };
+    let journal = Arc::clone(journal);
+    let comments = Arc::clone(&app.comments);
+    Reply::Later(Box::new(move |respond| {
+        journal.on_durable(
+            ticket,
+            Box::new(move |durable| {
+                respond(match durable {
+                    Ok(()) => {
+                        comments.publish(comment.id);
+                        private(Response::json(201, comment.json.clone()))
+                    }
+                    Err(_) => private(error(500, "could not store the comment")),
+                })
+            }),
+        )
+    }))
+}
+
+/// Checks the session and the text, and adds the comment (unpublished)
+/// with its journal record queued.
+fn accept_comment(app: &App, req: &Request) -> Result<(Arc<Comment>, Option<Ticket>), Response> {
     let Some(author) = session_user(app, req) else {
-        return private(error(401, "not logged in"));
+        return Err(private(error(401, "not logged in")));
     };
-    let f = match fields(req) {
-        Ok(f) => f,
-        Err(e) => return private(body_error(e)),
-    };
-    let text = match f.required("text") {
-        Ok(t) => t,
-        Err(e) => return private(body_error(e)),
-    };
+    let f = fields(req).map_err(|e| private(body_error(e)))?;
+    let text = f.required("text").map_err(|e| private(body_error(e)))?;
     if text.is_empty() || text.len() > COMMENT_MAX {
-        return private(error(400, "text must be 1 to 4096 bytes of UTF-8"));
+        return Err(private(error(400, "text must be 1 to 4096 bytes of UTF-8")));
     }
     if text.contains('\0') {
-        return private(error(400, "text must not contain NUL"));
+        return Err(private(error(400, "text must not contain NUL")));
     }
     let created_at = unix_seconds(SystemTime::now());
-    let posted = app.comments.post(&author, text, created_at, |c: &Comment| {
-        app.enqueue(&Record::Comment {
-            id: c.id,
-            author: c.author.clone(),
-            text: c.text.clone(),
-            created_at: c.created_at,
+    app.comments
+        .post(&author, text, created_at, |c: &Comment| {
+            app.enqueue(&Record::Comment {
+                id: c.id,
+                author: c.author.clone(),
+                text: c.text.clone(),
+                created_at: c.created_at,
+            })
         })
-    });
-    let (comment, ticket): (Arc<Comment>, _) = match posted {
-        Ok(p) => p,
-        Err(_) => return private(error(500, "could not store the comment")),
-    };
-    if app.wait_durable(ticket).is_err() {
-        return private(error(500, "could not store the comment"));
-    }
-    app.comments.publish(comment.id);
-    private(Response::json(201, comment.json.clone()))
+        .map_err(|_| private(error(500, "could not store the comment")))
 }
 
 /// Every `sessionid` value the request's `Cookie` fields carry, in order.

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use super::clock::Clock;
 use super::log::AccessLog;
-use super::pool::{answer, Completion, Job, Mailbox, WorkQueue};
+use super::pool::{reply, Completion, Job, Mailbox, WorkQueue};
 use super::slab::Token;
-use super::{responses, Handler, Timeouts};
+use super::{responses, Handler, Reply, Timeouts};
 use crate::http::{
     Decoded, HttpError, Method, Phase, Request, RequestDecoder, RequestHead, Response,
     ResponseFraming, Version, CONTINUE,
@@ -288,11 +288,26 @@ impl Conn {
         produced
     }
 
-    /// Answers inline, or hands a blocking request to the pool.
+    /// Answers inline (at once, or later when the handler defers), or hands
+    /// a blocking request to the pool.
     fn dispatch(&mut self, ctx: &mut LoopCtx<'_>, req: Request) {
         if !ctx.handler.blocks(&req.head) {
-            let response = answer(ctx.handler, &req);
-            self.finish(ctx, &req.head, response);
+            match reply(ctx.handler, &req) {
+                Reply::Now(response) => self.finish(ctx, &req.head, response),
+                Reply::Later(start) => {
+                    let mailbox = Arc::clone(ctx.offload.mailbox);
+                    let token = ctx.token;
+                    let head = req.head;
+                    self.mode = Mode::Awaiting;
+                    start(Box::new(move |response| {
+                        mailbox.post(Completion {
+                            token,
+                            head,
+                            response,
+                        })
+                    }));
+                }
+            }
             return;
         }
         let job = Job {

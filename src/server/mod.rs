@@ -31,9 +31,28 @@ use crate::limits::WORK_QUEUE_PER_WORKER;
 use event_loop::{EventLoop, Shared};
 use pool::WorkQueue;
 
+/// A response now, or one that another thread will give later.
+pub enum Reply {
+    Now(Response),
+    /// The handler has started work that ends elsewhere (a journal write
+    /// waiting for its fsync). The server calls the function with a
+    /// [`Respond`] that must be called exactly once with the response; until
+    /// then the connection reads nothing more, so responses stay in order.
+    Later(Box<dyn FnOnce(Respond) + Send>),
+}
+
+/// Delivers a deferred response to the connection's event loop.
+pub type Respond = Box<dyn FnOnce(Response) + Send>;
+
 /// What the server calls for every complete request.
 pub trait Handler: Send + Sync {
     fn handle(&self, request: &Request) -> Response;
+
+    /// Like [`Handler::handle`], but may defer the response instead of
+    /// blocking for it. The event loops call this one.
+    fn reply(&self, request: &Request) -> Reply {
+        Reply::Now(self.handle(request))
+    }
 
     /// Whether answering this request may take long (hashing a password,
     /// waiting for the disk). Such requests run on the worker pool so the

@@ -14,7 +14,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use super::slab::Token;
-use super::{responses, sys, Handler};
+use super::{responses, sys, Handler, Reply};
 use crate::http::{Request, RequestHead, Response};
 use crate::limits::QUEUE_MAX_WAIT;
 
@@ -166,6 +166,12 @@ pub fn spawn_workers(
 pub fn answer(handler: &dyn Handler, request: &Request) -> Response {
     catch_unwind(AssertUnwindSafe(|| handler.handle(request)))
         .unwrap_or_else(|_| responses::internal_error())
+}
+
+/// [`Handler::reply`], with the same panic guard.
+pub fn reply(handler: &dyn Handler, request: &Request) -> Reply {
+    catch_unwind(AssertUnwindSafe(|| handler.reply(request)))
+        .unwrap_or_else(|_| Reply::Now(responses::internal_error()))
 }
 
 #[cfg(test)]

@@ -14,6 +14,13 @@
 //! one of them leads the next. The lock is never held during a write or an
 //! fsync.
 //!
+//! A caller that must not block (an event loop) asks instead to be told:
+//! [`Journal::on_durable`] registers a callback for a ticket, and the
+//! journal's flusher thread ([`Journal::spawn_flusher`]) leads the flushes
+//! nobody waits for and runs the callbacks of the records each one made
+//! durable. Many in-flight requests then share each fsync without a thread
+//! blocked per request.
+//!
 //! # Failure
 //!
 //! A failed write or fsync fails every waiter whose bytes were in it, and
@@ -31,7 +38,9 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Write};
 use std::mem;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Name of the journal inside the data directory.
 pub const FILE_NAME: &str = "journal.log";
@@ -53,17 +62,31 @@ pub const FILE_NAME: &str = "journal.log";
 /// std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
     file: File,
     state: Mutex<State>,
     /// Signalled whenever a flush ends (in success or failure).
     flushed: Condvar,
+    /// Signalled when a record is enqueued (the flusher waits on it).
+    enqueued: Condvar,
 }
 
-#[derive(Debug, Default)]
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Told once whether a record became durable.
+pub type DurableCallback = Box<dyn FnOnce(io::Result<()>) + Send>;
+
+#[derive(Default)]
 struct State {
+    /// Callbacks waiting for their ticket to become durable.
+    watchers: Vec<(u64, DurableCallback)>,
     /// Frames enqueued but not yet handed to a leader.
     pending: Vec<u8>,
     pending_records: u64,
@@ -188,6 +211,7 @@ impl Journal {
             file,
             state: Mutex::new(State::default()),
             flushed: Condvar::new(),
+            enqueued: Condvar::new(),
         }
     }
 
@@ -228,7 +252,61 @@ impl Journal {
         state.pending.extend_from_slice(&frame);
         state.pending_records += 1;
         state.last_enqueued += 1;
-        Ok(Ticket(state.last_enqueued))
+        let ticket = Ticket(state.last_enqueued);
+        drop(state);
+        self.enqueued.notify_one();
+        Ok(ticket)
+    }
+
+    /// Calls `callback` once the record of `ticket` is durable (with `Ok`),
+    /// or once the write that carried it failed (with the error), from the
+    /// flusher thread; at once, on this thread, if that is already known.
+    /// Needs [`Journal::spawn_flusher`] to have been called, or another
+    /// thread calling [`Journal::wait_durable`], for the flush to happen.
+    pub fn on_durable(&self, ticket: Ticket, callback: DurableCallback) {
+        let mut state = self.lock();
+        if state.durable >= ticket.0 {
+            drop(state);
+            return callback(Ok(()));
+        }
+        if let Some(failure) = &state.failure {
+            let e = failure.to_error();
+            drop(state);
+            return callback(Err(e));
+        }
+        state.watchers.push((ticket.0, callback));
+        drop(state);
+        self.enqueued.notify_one();
+    }
+
+    /// Starts the thread that flushes what nobody waits for and runs the
+    /// [`Journal::on_durable`] callbacks. It ends when the journal is
+    /// dropped.
+    pub fn spawn_flusher(journal: &Arc<Journal>) -> io::Result<JoinHandle<()>> {
+        let weak: Weak<Journal> = Arc::downgrade(journal);
+        std::thread::Builder::new()
+            .name("journal-flusher".into())
+            .spawn(move || loop {
+                let Some(journal) = weak.upgrade() else {
+                    return;
+                };
+                let mut state = journal.lock();
+                if state.pending.is_empty() || state.flushing || state.failure.is_some() {
+                    // Woken by enqueue; the timeout only lets the thread notice
+                    // that the journal is gone.
+                    let (s, _) = journal
+                        .enqueued
+                        .wait_timeout(state, Duration::from_millis(200))
+                        .expect("journal lock poisoned, but nothing panics while holding it");
+                    state = s;
+                }
+                if !state.pending.is_empty() && !state.flushing && state.failure.is_none() {
+                    state = journal.lead_flush(state);
+                }
+                let ready = take_ready_watchers(&mut state);
+                drop(state);
+                run_watchers(ready);
+            })
     }
 
     /// Returns once the record of `ticket` is on disk, leading a flush
@@ -258,34 +336,51 @@ impl Journal {
                 continue;
             }
             // Lead a flush of everything pending, which includes our record.
-            let mut batch = mem::take(&mut state.pending);
-            let records = mem::take(&mut state.pending_records);
-            let batch_end = state.last_enqueued;
-            state.flushing = true;
-            drop(state);
-            let result = self.write_and_sync(&batch);
-            state = self.lock();
-            state.flushing = false;
-            match result {
-                Ok(()) => {
-                    state.durable = batch_end;
-                    state.stats.fsyncs += 1;
-                    state.stats.records_written += records;
-                    state.stats.bytes_written += batch.len() as u64;
-                }
-                Err(e) => {
-                    state.failure = Some(Failure {
-                        kind: e.kind(),
-                        message: format!("journal {}: write failed: {e}", self.path.display()),
-                    });
-                }
+            state = self.lead_flush(state);
+            let ready = take_ready_watchers(&mut state);
+            if !ready.is_empty() {
+                drop(state);
+                run_watchers(ready);
+                state = self.lock();
             }
-            if state.pending.is_empty() {
-                batch.clear();
-                state.pending = batch; // reuse the allocation
-            }
-            self.flushed.notify_all();
         }
+    }
+
+    /// Writes and syncs everything pending, with the lock released during
+    /// the I/O; records the outcome and wakes every waiter.
+    fn lead_flush<'a>(&'a self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        let mut batch = mem::take(&mut state.pending);
+        let records = mem::take(&mut state.pending_records);
+        let batch_end = state.last_enqueued;
+        state.flushing = true;
+        drop(state);
+        let result = self.write_and_sync(&batch);
+        let mut state = self.lock();
+        state.flushing = false;
+        match result {
+            Ok(()) => {
+                state.durable = batch_end;
+                state.stats.fsyncs += 1;
+                state.stats.records_written += records;
+                state.stats.bytes_written += batch.len() as u64;
+            }
+            Err(e) => {
+                state.failure = Some(Failure {
+                    kind: e.kind(),
+                    message: format!("journal {}: write failed: {e}", self.path.display()),
+                });
+            }
+        }
+        if state.pending.is_empty() {
+            batch.clear();
+            state.pending = batch; // reuse the allocation
+        }
+        self.flushed.notify_all();
+        // Frames that arrived during the flush need a leader too.
+        if !state.pending.is_empty() {
+            self.enqueued.notify_one();
+        }
+        state
     }
 
     /// Counters so far.
@@ -303,6 +398,37 @@ impl Journal {
         self.state
             .lock()
             .expect("journal lock poisoned, but nothing panics while holding it")
+    }
+}
+
+/// The callbacks whose records are now durable, or all of them once the
+/// journal has failed, each with its outcome.
+fn take_ready_watchers(state: &mut State) -> Vec<(DurableCallback, io::Result<()>)> {
+    if state.watchers.is_empty() {
+        return Vec::new();
+    }
+    let durable = state.durable;
+    let failure = state.failure.clone();
+    let (ready, waiting): (Vec<_>, Vec<_>) = mem::take(&mut state.watchers)
+        .into_iter()
+        .partition(|(t, _)| *t <= durable || failure.is_some());
+    state.watchers = waiting;
+    ready
+        .into_iter()
+        .map(|(t, cb)| {
+            let outcome = match &failure {
+                Some(f) if t > durable => Err(f.to_error()),
+                _ => Ok(()),
+            };
+            (cb, outcome)
+        })
+        .collect()
+}
+
+/// Runs callbacks outside the lock.
+fn run_watchers(ready: Vec<(DurableCallback, io::Result<()>)>) {
+    for (callback, outcome) in ready {
+        callback(outcome);
     }
 }
 
