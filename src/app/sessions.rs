@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::crypto::{session_id, SESSION_ID_ALPHABET, SESSION_ID_LEN};
+use crate::crypto::{session_id, SESSION_ID_LEN};
 
 struct Session {
     username: String,
@@ -42,7 +42,11 @@ pub struct SessionStore {
 /// Whether `id` has the shape of an id we issue; anything else is not
 /// looked up at all.
 pub fn is_session_id(id: &str) -> bool {
-    id.len() == SESSION_ID_LEN && id.bytes().all(|b| SESSION_ID_ALPHABET.contains(&b))
+    // SESSION_ID_ALPHABET is exactly [a-z0-9].
+    id.len() == SESSION_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 impl SessionStore {
@@ -165,6 +169,20 @@ mod tests {
         assert_eq!(s.user(&b, now).as_deref(), Some("b"));
         // Expired sessions make room.
         assert!(s.create("c", now + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn the_shape_check_matches_the_issued_alphabet() {
+        for b in 0..=255u8 {
+            let one = [b];
+            let id = std::str::from_utf8(&one).map(|c| c.repeat(SESSION_ID_LEN));
+            let expected = crate::crypto::SESSION_ID_ALPHABET.contains(&b);
+            assert_eq!(
+                id.map(|id| is_session_id(&id)).unwrap_or(false),
+                expected,
+                "{b}"
+            );
+        }
     }
 
     #[test]

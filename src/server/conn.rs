@@ -131,6 +131,8 @@ pub struct Conn {
     deadline: Instant,
     /// epoll has reported that the peer closed its side.
     hangup_seen: bool,
+    /// `TCP_NODELAY` is set.
+    nodelay: bool,
 }
 
 impl Conn {
@@ -151,6 +153,7 @@ impl Conn {
             last_write: now,
             deadline: now + timeouts.idle,
             hangup_seen: false,
+            nodelay: false,
         }
     }
 
@@ -216,9 +219,8 @@ impl Conn {
             match self.mode {
                 Mode::Awaiting => return Outcome::Await,
                 Mode::Closing { linger } => {
-                    if !linger && self.start == self.filled && self.read_would_block(ctx) {
-                        // The client asked to close and sent nothing more:
-                        // a plain close sends FIN after the response.
+                    if !linger {
+                        // A plain close sends FIN after the response.
                         return Outcome::Close;
                     }
                     let _ = self.stream.shutdown(Shutdown::Write);
@@ -340,13 +342,24 @@ impl Conn {
             response.status(),
             response.body().len(),
         );
-        // Bytes already sent after a request that closes the connection
-        // mean the client is still talking: linger rather than reset.
+        if keep_alive && !self.nodelay {
+            // Only a connection that stays open writes again while earlier
+            // data may be unacknowledged, which is when Nagle's algorithm
+            // would hold a response back; a closing one is flushed by its
+            // FIN. So the option is set on the first kept-alive response.
+            let _ = self.stream.set_nodelay(true);
+            self.nodelay = true;
+        }
+        // Linger unless the client itself asked to close and has sent
+        // nothing more: bytes after such a request, or a close the client
+        // did not ask for (shutdown, overload), mean it may still be
+        // talking, and closing with unread input would reset the connection.
+        let client_closes = !head.keep_alive();
         self.mode = if keep_alive {
             Mode::Serving
         } else {
             Mode::Closing {
-                linger: self.start < self.filled,
+                linger: !client_closes || self.start < self.filled,
             }
         };
         self.idle_since = ctx.now;
@@ -426,17 +439,6 @@ impl Conn {
             self.head_started.get_or_insert(now);
         }
         Ok(n)
-    }
-
-    /// Whether a read finds nothing waiting (without keeping what it finds:
-    /// only called when the connection is about to close).
-    fn read_would_block(&mut self, ctx: &mut LoopCtx<'_>) -> bool {
-        let buf: &mut [u8] = if ctx.scratch.is_empty() {
-            &mut self.inbuf
-        } else {
-            ctx.scratch
-        };
-        matches!(self.stream.read(buf), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Gives the loop its scratch buffer back, keeping only undecoded bytes

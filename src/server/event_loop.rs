@@ -228,7 +228,7 @@ impl EventLoop {
 
     fn accept_all(&mut self) {
         loop {
-            let (stream, peer) = match self.shared.listener.accept() {
+            let (stream, peer) = match sys::accept_nonblocking(&self.shared.listener) {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -248,10 +248,6 @@ impl EventLoop {
                 refuse_overloaded(&stream, &mut self.clock, &mut self.log);
                 continue;
             }
-            if stream.set_nonblocking(true).is_err() {
-                continue;
-            }
-            let _ = stream.set_nodelay(true);
             let conn = Conn::new(stream, peer.ip(), self.now, &self.shared.timeouts);
             let token = self.conns.insert(Entry {
                 conn,

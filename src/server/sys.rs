@@ -4,6 +4,7 @@
 //! of the C library that std already links, declared here by hand.
 
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -61,6 +62,7 @@ extern "C" {
     fn listen(fd: c_int, backlog: c_int) -> c_int;
     fn eventfd(initval: u32, flags: c_int) -> c_int;
     fn shutdown(fd: c_int, how: c_int) -> c_int;
+    fn accept4(fd: c_int, addr: *mut SockaddrStorage, len: *mut u32, flags: c_int) -> c_int;
     fn signal(signum: c_int, handler: usize) -> usize;
 }
 
@@ -135,6 +137,50 @@ pub fn eventfd_new() -> io::Result<OwnedFd> {
     let fd = check(unsafe { eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) })?;
     // SAFETY: see above.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `struct sockaddr_storage`: room for any socket address.
+#[repr(C, align(8))]
+struct SockaddrStorage {
+    bytes: [u8; 128],
+}
+
+const SOCK_NONBLOCK: c_int = 0o4_000;
+const SOCK_CLOEXEC: c_int = 0o2_000_000;
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+/// Accepts a connection that is already non-blocking (`accept4` with
+/// `SOCK_NONBLOCK`: one system call where std's `accept` then
+/// `set_nonblocking` take two), with the peer's address.
+pub fn accept_nonblocking(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    let mut addr = SockaddrStorage { bytes: [0; 128] };
+    let mut len = addr.bytes.len() as u32;
+    // SAFETY: `addr` and `len` are live, writable locals and `len` holds the
+    // size of `addr`, so the kernel writes at most that many bytes into it.
+    let fd = check(unsafe {
+        accept4(
+            listener.as_raw_fd(),
+            &mut addr,
+            &mut len,
+            SOCK_NONBLOCK | SOCK_CLOEXEC,
+        )
+    })?;
+    // SAFETY: a non-negative result is a new descriptor for a connected TCP
+    // socket that nothing else owns.
+    let stream = unsafe { TcpStream::from_raw_fd(fd) };
+    let b = &addr.bytes;
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    let peer = match u16::from_ne_bytes([b[0], b[1]]) {
+        AF_INET => SocketAddr::new(IpAddr::V4(Ipv4Addr::new(b[4], b[5], b[6], b[7])), port),
+        AF_INET6 => {
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&b[8..24]);
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::from(octets)), port)
+        }
+        _ => stream.peer_addr()?,
+    };
+    Ok((stream, peer))
 }
 
 /// Re-issues `listen` on a bound, listening socket to raise its backlog
