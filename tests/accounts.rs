@@ -128,7 +128,7 @@ fn the_whole_story() {
 
     let text = "Hello, \"world\" <script>alert(1)</script>\r\nX-Injected: yes\tünïcødé ✓";
     let mut body = String::from("{\"text\":");
-    push_json_string(&mut body, text);
+    stateful::json::escape_into(&mut body, text);
     body.push('}');
     let r = post_json(&s, "/comments", &body, Some(&id));
     assert_eq!(r.status, 201, "{}", r.text());
@@ -168,21 +168,6 @@ fn the_whole_story() {
         post_json(&s, "/comments", r#"{"text":"again"}"#, Some(&id)).status,
         401
     );
-}
-
-fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[test]
