@@ -25,7 +25,9 @@ An HTTP/1.1 server that keeps state with cookies and a server-side session table
 
   --bind ADDR              address to listen on (default 127.0.0.1)
   --port N                 TCP port, 0 for an ephemeral one (default 8080)
-  --threads N              worker threads (default: 2 per CPU, at least 4)
+  --threads N              worker threads for blocking requests (password
+                           hashing); default 2 per CPU, at least 4. Network
+                           I/O runs on one event loop per CPU.
   --pbkdf2-iterations N    password hashing cost (default 600000)
   --max-sessions N         most sessions held at once (default 1000000)
   --max-connections N      most connections open at once; more get 503
