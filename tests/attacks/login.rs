@@ -168,3 +168,40 @@ fn brute_force_is_throttled_after_five_failures_and_stays_throttled() {
     ledger.assert_readable(&s);
     assert_alive(&mut s);
 }
+
+/// Failed logins are remembered per username for 15 minutes; names that
+/// no account can have must not be remembered, or 100 logins with 512 KiB
+/// names pin 50 MiB (and 100,000 of them, the throttle's cap, 50 GiB).
+/// The first 20 attempts warm the workers' buffers (each holds one body);
+/// the 100 after them must not grow the server at all.
+#[test]
+fn failed_logins_with_huge_usernames_do_not_fill_memory() {
+    let _x = exclusive();
+    let mut s = Server::start_ready(&["--pbkdf2-iterations", "1"]);
+    let rss_start = s.rss_kib();
+    let mut statuses = std::collections::BTreeSet::new();
+    let mut c = s.client();
+    let mut fail = |i: usize| {
+        let name = format!("u{i:03}{}", "x".repeat(512 * 1024));
+        statuses.insert(attempt(&mut c, &name, "wrong password").0.status);
+    };
+    (0..20).for_each(&mut fail);
+    let rss_warm = s.rss_kib();
+    (20..120).for_each(&mut fail);
+    let rss_end = s.rss_kib();
+    let grew = rss_end.saturating_sub(rss_warm);
+    figure(
+        "throttle-memory",
+        format!(
+            "120 failed logins with 512 KiB usernames: statuses {statuses:?}; RSS {rss_start} KiB \
+             at start, {rss_warm} after 20 (buffers warm), {rss_end} after 120 (+{grew} KiB for \
+             the last 100; before the fix it was +56 MiB)"
+        ),
+    );
+    assert_eq!(statuses.into_iter().collect::<Vec<_>>(), [400]);
+    assert!(
+        grew < 8 * 1024,
+        "RSS grew {grew} KiB over 100 failed logins"
+    );
+    assert_alive(&mut s);
+}
