@@ -90,6 +90,13 @@ pub fn login(app: &App, req: &Request) -> Response {
         (Ok(u), Ok(p)) => (u, p),
         (Err(e), _) | (_, Err(e)) => return private(body_error(e)),
     };
+    // No account can have a name outside the rules, so it is refused before
+    // the throttle, which would otherwise keep every such string (up to the
+    // body limit, 1 MiB) for 15 minutes. The rules are public: 400 tells an
+    // attacker nothing about which accounts exist.
+    if !valid_username(username) {
+        return private(error(400, "invalid username"));
+    }
     let now = Instant::now();
     if let Some(wait) = app.throttle.check(username, now) {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
