@@ -32,7 +32,7 @@ pub mod storage;
 pub use http::cookie;
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Binds, says where it listens on stdout, and serves until SIGINT/SIGTERM.
@@ -43,18 +43,23 @@ pub fn run(config: config::Config) -> io::Result<()> {
         data_dir: config.data_dir.clone(),
     })?);
     app::App::start_sweeper(&app)?;
-    let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port))?;
+    let listener = server::bind(SocketAddr::new(config.bind, config.port))?;
     server::install_signal_handlers();
     let addr = listener.local_addr()?;
     let mut out = io::stdout().lock();
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     drop(out);
+    let mut max_connections = config.max_connections;
+    if let Some(budget) = server::connection_budget().filter(|&b| b < max_connections) {
+        eprintln!("at most {budget} connections: the open-file limit leaves room for no more");
+        max_connections = budget;
+    }
     let options = server::ServerOptions {
         threads: config.threads,
         event_loops: std::thread::available_parallelism().map_or(1, |n| n.get()),
         timeouts: config.timeouts,
-        max_connections: config.max_connections,
+        max_connections,
     };
     server::serve(listener, app, options)
 }

@@ -12,6 +12,7 @@ use std::io;
 use std::net::TcpListener;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,8 @@ pub struct EventLoop {
     clock: Clock,
     log: AccessLog,
     listening: bool,
+    /// Accepting failed (out of descriptors): resume at the next tick.
+    accept_paused: bool,
     /// Connections to run again at once (they yielded with input waiting).
     again: Vec<Token>,
     /// The time of the current batch of events.
@@ -71,7 +74,7 @@ pub struct EventLoop {
 }
 
 impl EventLoop {
-    pub fn new(shared: Arc<Shared>) -> io::Result<EventLoop> {
+    pub fn new(shared: Arc<Shared>, log_sink: SyncSender<String>) -> io::Result<EventLoop> {
         let epoll = sys::epoll_new()?;
         let mailbox = Arc::new(Mailbox::new()?);
         sys::epoll_add(
@@ -88,8 +91,9 @@ impl EventLoop {
             conns: Slab::new(),
             scratch: vec![0; READ_CHUNK],
             clock: Clock::new(),
-            log: AccessLog::new(),
+            log: AccessLog::new(log_sink),
             listening: true,
+            accept_paused: false,
             again: Vec::new(),
             now: Instant::now(),
         })
@@ -140,6 +144,10 @@ impl EventLoop {
             next_tick = now + TICK;
             for token in self.conns.tokens_where(|e| e.conn.deadline() <= now) {
                 self.run_conn(token, Wake::Timeout);
+            }
+            if self.accept_paused && !self.shared.draining.load(Ordering::SeqCst) {
+                self.accept_paused = false;
+                self.start_listening();
             }
             if stop_by.is_none() && self.shared.draining.load(Ordering::SeqCst) {
                 stop_by = Some(now + SHUTDOWN_GRACE);
@@ -212,6 +220,14 @@ impl EventLoop {
         }
     }
 
+    fn start_listening(&mut self) {
+        if !self.listening {
+            let fd = self.shared.listener.as_raw_fd();
+            self.listening =
+                sys::epoll_add(&self.epoll, fd, EPOLLIN | EPOLLEXCLUSIVE, LISTENER).is_ok();
+        }
+    }
+
     fn stop_listening(&mut self) {
         if self.listening {
             let _ = sys::epoll_delete(&self.epoll, self.shared.listener.as_raw_fd());
@@ -238,9 +254,13 @@ impl EventLoop {
                     return;
                 }
                 Err(e) => {
-                    // Out of descriptors, or a connection reset before
-                    // accept: try again on the next readiness report.
-                    eprintln!("accept: {e}");
+                    // Out of descriptors (or another failure): stop
+                    // watching the listener until the next tick, so the
+                    // level-triggered listener does not spin the loop; the
+                    // clients wait in the backlog meanwhile.
+                    eprintln!("accept: {e}; pausing accepts for {} ms", TICK.as_millis());
+                    self.stop_listening();
+                    self.accept_paused = true;
                     return;
                 }
             };

@@ -19,7 +19,7 @@ pub mod slab;
 mod sys;
 
 use std::io;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -99,8 +99,6 @@ pub fn serve(
     handler: Arc<dyn Handler>,
     options: ServerOptions,
 ) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
-    sys::set_backlog(listener.as_raw_fd(), 4096)?;
     let threads = options.threads.max(1);
     let queue = Arc::new(WorkQueue::new(WORK_QUEUE_PER_WORKER * threads));
     let workers = pool::spawn_workers(threads, &queue, &handler)?;
@@ -113,9 +111,10 @@ pub fn serve(
         open: AtomicUsize::new(0),
         draining: AtomicBool::new(false),
     });
+    let (log_sink, log_writer) = log::start_writer()?;
     let mut loops = Vec::new();
     for i in 0..options.event_loops.max(1) {
-        let event_loop = EventLoop::new(Arc::clone(&shared))?;
+        let event_loop = EventLoop::new(Arc::clone(&shared), log_sink.clone())?;
         loops.push(
             thread::Builder::new()
                 .name(format!("loop-{i}"))
@@ -126,9 +125,9 @@ pub fn serve(
     while !sys::stop_requested() && !loops.iter().any(|l| l.is_finished()) {
         thread::sleep(STOP_POLL);
     }
-    eprintln!("stopping: refusing new connections, finishing requests in flight");
     shared.draining.store(true, Ordering::SeqCst);
     sys::shutdown_listener(shared.listener.as_raw_fd());
+    eprintln!("stopping: no new connections; finishing requests in flight");
     let mut result = Ok(());
     for l in loops {
         match l.join() {
@@ -141,5 +140,41 @@ pub fn serve(
     for w in workers {
         let _ = w.join();
     }
+    // The loops' log buffers are flushed and their senders gone: the
+    // writer ends once it has written everything.
+    drop(log_sink);
+    let _ = log_writer.join();
     result
+}
+
+/// Binds a listening socket ready for [`serve`]: non-blocking, with a
+/// backlog of [`LISTEN_BACKLOG`] (std's `bind` uses 128, which drops SYNs in
+/// a burst of new connections). Done before the `listening on` line, so that
+/// line means connections are queued, not refused or dropped.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    sys::set_backlog(listener.as_raw_fd(), LISTEN_BACKLOG)?;
+    Ok(listener)
+}
+
+/// Pending connections the kernel queues before we accept them.
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// Descriptors kept free of connections for everything else the process
+/// opens (standard streams, listener, epolls, eventfds, journal, random
+/// source, a connection being refused): an eighth of the limit, 16 to 64.
+fn reserved_descriptors(limit: usize) -> usize {
+    (limit / 8).clamp(16, 64)
+}
+
+/// How many connections the open-file limit leaves room for, if it can be
+/// read (the soft `Max open files` of `/proc/self/limits`). Beyond it
+/// `accept` would fail and clients would wait unanswered; capping
+/// `--max-connections` there makes them get 503 instead.
+pub fn connection_budget() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft: usize = line.split_whitespace().nth(3)?.parse().ok()?;
+    Some(soft.saturating_sub(reserved_descriptors(soft)).max(1))
 }
