@@ -37,6 +37,8 @@ use std::sync::Arc;
 
 /// Binds, says where it listens on stdout, and serves until SIGINT/SIGTERM.
 pub fn run(config: config::Config) -> io::Result<()> {
+    // First, so a stop asked for during start-up is a clean stop too.
+    server::install_signal_handlers();
     let app = Arc::new(app::App::open(&app::AppConfig {
         pbkdf2_iterations: config.pbkdf2_iterations,
         max_sessions: config.max_sessions,
@@ -44,7 +46,6 @@ pub fn run(config: config::Config) -> io::Result<()> {
     })?);
     app::App::start_sweeper(&app)?;
     let listener = server::bind(SocketAddr::new(config.bind, config.port))?;
-    server::install_signal_handlers();
     let addr = listener.local_addr()?;
     let mut out = io::stdout().lock();
     writeln!(out, "listening on http://{addr}")?;
