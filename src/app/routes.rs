@@ -279,7 +279,7 @@ fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
 }
 
 /// The user of the first `sessionid` that names a live session.
-fn session_user(app: &App, req: &Request) -> Option<String> {
+fn session_user(app: &App, req: &Request) -> Option<Arc<str>> {
     let now = Instant::now();
     session_cookies(req).find_map(|id| app.sessions.user(id, now))
 }

@@ -14,13 +14,14 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::crypto::{session_id, SESSION_ID_LEN};
 
 struct Session {
-    username: String,
+    username: Arc<str>,
     expires: Instant,
 }
 
@@ -34,9 +35,45 @@ pub enum SessionError {
 }
 
 pub struct SessionStore {
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: Mutex<HashMap<String, Session, IdHash>>,
     capacity: usize,
     ttl: Duration,
+}
+
+/// Hashes session ids by their first eight bytes. The ids are random
+/// (165 bits from the OS) and made by the server, so a client cannot fill
+/// the table with keys that collide; looking up a forged id costs one
+/// probe like any other. std's SipHash protects tables whose keys an
+/// attacker chooses, which this one's are not, and costs more than the
+/// rest of a lookup.
+#[derive(Clone, Copy, Default)]
+pub struct IdHash;
+
+impl BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+/// See [`IdHash`].
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only the first write counts: the id's bytes (`str` then writes a
+        // 0xff terminator). The low bit marks the hasher as written.
+        if self.0 == 0 {
+            let mut first = [0u8; 8];
+            let n = bytes.len().min(8);
+            first[..n].copy_from_slice(&bytes[..n]);
+            self.0 = u64::from_le_bytes(first) | 1;
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Whether `id` has the shape of an id we issue; anything else is not
@@ -52,13 +89,13 @@ pub fn is_session_id(id: &str) -> bool {
 impl SessionStore {
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         SessionStore {
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::with_hasher(IdHash)),
             capacity,
             ttl,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Session, IdHash>> {
         // A panic elsewhere cannot leave the map half-updated (every
         // mutation is a single insert or remove), so a poisoned lock is safe
         // to keep using.
@@ -70,7 +107,7 @@ impl SessionStore {
     pub fn create(&self, username: &str, now: Instant) -> Result<String, SessionError> {
         let id = session_id().map_err(|_| SessionError::RandomSource)?;
         let session = Session {
-            username: username.to_string(),
+            username: Arc::from(username),
             expires: now + self.ttl,
         };
         let mut map = self.lock();
@@ -90,13 +127,13 @@ impl SessionStore {
     }
 
     /// The user of a live session; an expired one is removed.
-    pub fn user(&self, id: &str, now: Instant) -> Option<String> {
+    pub fn user(&self, id: &str, now: Instant) -> Option<Arc<str>> {
         if !is_session_id(id) {
             return None;
         }
         let mut map = self.lock();
         match map.get(id) {
-            Some(s) if s.expires > now => Some(s.username.clone()),
+            Some(s) if s.expires > now => Some(Arc::clone(&s.username)),
             Some(_) => {
                 map.remove(id);
                 None

@@ -136,12 +136,15 @@ impl EventLoop {
                     }
                 }
             }
-            self.log.flush();
             let now = self.now;
             if now < next_tick {
                 continue;
             }
             next_tick = now + TICK;
+            // Log lines go to the writer thread once per tick (or per 64 KiB):
+            // waking it for every batch of events cost two context switches
+            // per batch.
+            self.log.flush();
             for token in self.conns.tokens_where(|e| e.conn.deadline() <= now) {
                 self.run_conn(token, Wake::Timeout);
             }

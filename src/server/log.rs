@@ -1,8 +1,8 @@
 //! The access log: one line per response on stderr, in Common Log Format
 //! (`host ident user [time] "request line" status bytes`).
 //!
-//! Each event loop buffers its lines and hands the batch, once per batch of
-//! events, to one writer thread through a bounded channel. A loop therefore
+//! Each event loop buffers its lines and hands them, once per tick (100 ms)
+//! or per 64 KiB, to one writer thread through a bounded channel. A loop therefore
 //! never blocks on stderr: if nobody reads it (a paused pager, a full pipe)
 //! and the channel fills up, batches are dropped and counted, and the count
 //! is logged once writing works again.
