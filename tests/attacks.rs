@@ -8,6 +8,8 @@
 //! tests in parallel). Every loop is bounded in count and time; waits poll
 //! with deadlines, and the only sleeps pace the attackers.
 
+#[path = "support/board.rs"]
+mod board;
 #[path = "support/json_value.rs"]
 mod json_value;
 #[path = "support/server.rs"]
@@ -40,8 +42,9 @@ use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+pub use board::all_comments;
 use json_value::Json;
-use server::{comment_body, get_request, post_json_request, Resp, Server};
+use server::{comment_body, post_json_request, Resp, Server};
 
 /// Prints the figure of one attack.
 pub fn figure(name: &str, text: impl Display) {
@@ -135,35 +138,6 @@ impl Ledger {
             assert_eq!((&found[0].1, &found[0].2), (author, text), "comment {id}");
         }
     }
-}
-
-/// Every comment on the board, `(id, author, text)`, oldest first.
-pub fn all_comments(s: &Server) -> Vec<(i64, String, String)> {
-    let mut out = Vec::new();
-    let mut c = s.client();
-    for _page in 0..10_000 {
-        let after = out.last().map(|x: &(i64, String, String)| x.0).unwrap_or(0);
-        let r = c
-            .request(&get_request(
-                &format!("/comments?after={after}&limit=1000"),
-                None,
-            ))
-            .expect("a page of comments");
-        assert_eq!(r.status, 200);
-        let page = Json::parse(&r.text());
-        let list = page.at("comments").arr();
-        if list.is_empty() {
-            return out;
-        }
-        for x in list {
-            out.push((
-                x.at("id").i64(),
-                x.at("author").str().to_string(),
-                x.at("text").str().to_string(),
-            ));
-        }
-    }
-    panic!("more than 10,000 pages of comments");
 }
 
 /// Reads everything the server sends until it closes the connection (or

@@ -13,12 +13,16 @@
 //!   two records (a user, then a comment), each copy started on: the
 //!   replayed state is exactly the records before the cut.
 
+#[path = "support/board.rs"]
+mod board;
 #[path = "support/json_value.rs"]
 mod json_value;
 #[path = "support/server.rs"]
 mod server;
 
 use std::collections::{HashMap, HashSet};
+
+use board::all_comments;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -26,8 +30,7 @@ use std::time::{Duration, Instant};
 
 use json_value::Json;
 use server::{
-    comment_body, credentials, get_request, login, post_json_request, session_id, signup, Server,
-    XorShift,
+    comment_body, credentials, login, post_json_request, session_id, signup, Server, XorShift,
 };
 
 /// Client threads writing during each kill point.
@@ -71,35 +74,6 @@ fn start_on(dir: &Path) -> (Server, usize, usize) {
     let users = words[0].parse().expect("user count");
     let comments = words[3].parse().expect("comment count");
     (s, users, comments)
-}
-
-/// Every comment on the board, `(id, author, text)`, oldest first.
-fn all_comments(s: &Server) -> Vec<(i64, String, String)> {
-    let mut out: Vec<(i64, String, String)> = Vec::new();
-    let mut c = s.client();
-    for _page in 0..1000 {
-        let after = out.last().map(|x| x.0).unwrap_or(0);
-        let r = c
-            .request(&get_request(
-                &format!("/comments?after={after}&limit=1000"),
-                None,
-            ))
-            .expect("a page of comments");
-        assert_eq!(r.status, 200);
-        let page = Json::parse(&r.text());
-        let list = page.at("comments").arr();
-        if list.is_empty() {
-            return out;
-        }
-        out.extend(list.iter().map(|x| {
-            (
-                x.at("id").i64(),
-                x.at("author").str().to_string(),
-                x.at("text").str().to_string(),
-            )
-        }));
-    }
-    panic!("more than 1000 pages");
 }
 
 /// What the server acknowledged.

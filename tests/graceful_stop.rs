@@ -7,6 +7,8 @@
 //! the `fault-injection` feature, sleepers requesting `GET /__sleep` (300 ms
 //! in the handler, so one is almost always in flight at the signal).
 
+#[path = "support/board.rs"]
+mod board;
 #[path = "support/json_value.rs"]
 mod json_value;
 #[path = "support/server.rs"]
@@ -18,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use board::all_comments;
 use json_value::Json;
 use server::{comment_body, get_request, login, post_json_request, signup, Resp, Server};
 
@@ -188,24 +191,8 @@ fn sigterm_under_load_answers_in_flight_requests_and_loses_nothing() {
     let acked = acked.into_inner().unwrap();
     let s = Server::start(&["--data-dir", d]);
     let mut listed = HashSet::new();
-    let mut c = s.client();
-    let mut last_id = 0;
-    loop {
-        let r = c
-            .request(&get_request(
-                &format!("/comments?after={last_id}&limit=1000"),
-                None,
-            ))
-            .unwrap();
-        let page = Json::parse(&r.text());
-        let comments = page.at("comments").arr();
-        if comments.is_empty() {
-            break;
-        }
-        for x in comments {
-            last_id = x.at("id").i64();
-            assert!(listed.insert((x.at("id").i64(), x.at("text").str().to_string())));
-        }
+    for (id, _, text) in all_comments(&s) {
+        assert!(listed.insert((id, text)));
     }
     for a in &acked {
         assert!(listed.contains(a), "acknowledged {a:?} lost");
