@@ -217,8 +217,9 @@ pub fn read_response(s: &mut TcpStream, head_request: bool) -> Option<Resp> {
     }
 }
 
-/// Reads exactly one response, 1xx included.
-pub fn read_response_raw(s: &mut TcpStream, head_request: bool) -> Option<Resp> {
+/// The bytes of one response head, up to and including its empty line;
+/// `None` if the connection closes first.
+fn read_head(s: &mut TcpStream) -> Option<Vec<u8>> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -227,6 +228,12 @@ pub fn read_response_raw(s: &mut TcpStream, head_request: bool) -> Option<Resp> 
             _ => return None,
         }
     }
+    Some(head)
+}
+
+/// Reads exactly one response, 1xx included.
+pub fn read_response_raw(s: &mut TcpStream, head_request: bool) -> Option<Resp> {
+    let head = read_head(s)?;
     let text = String::from_utf8_lossy(&head).into_owned();
     let mut lines = text.split("\r\n");
     let status_line = lines.next()?;
@@ -427,14 +434,7 @@ pub fn login(s: &Server, username: &str, password: &str) -> Option<String> {
 /// Reads one response keeping its raw head bytes (status line and fields,
 /// up to and including the empty line) and body bytes.
 pub fn read_raw_response(s: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
+    let head = read_head(s)?;
     let text = String::from_utf8_lossy(&head).into_owned();
     let len: usize = text
         .split("\r\n")
