@@ -25,24 +25,21 @@ fn median(mut samples: Vec<f64>) -> f64 {
 /// Milliseconds per hash on one of our backends, and the key it derived.
 fn ours(backend: Backend) -> (f64, [u8; 32]) {
     let mut key = [0u8; 32];
+    let derive = |key: &mut [u8; 32]| {
+        pbkdf2_hmac_sha256_with(
+            backend,
+            PASSWORD.as_bytes(),
+            SALT.as_bytes(),
+            PBKDF2_ITERATIONS,
+            key,
+        )
+    };
     // One untimed run warms caches and the CPU's clock.
-    pbkdf2_hmac_sha256_with(
-        backend,
-        PASSWORD.as_bytes(),
-        SALT.as_bytes(),
-        PBKDF2_ITERATIONS,
-        &mut key,
-    );
+    derive(&mut key);
     let samples = (0..REPETITIONS)
         .map(|_| {
             let start = Instant::now();
-            pbkdf2_hmac_sha256_with(
-                backend,
-                PASSWORD.as_bytes(),
-                SALT.as_bytes(),
-                PBKDF2_ITERATIONS,
-                &mut key,
-            );
+            derive(&mut key);
             start.elapsed().as_secs_f64() * 1e3
         })
         .collect();
