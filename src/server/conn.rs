@@ -131,6 +131,10 @@ pub struct Conn {
     deadline: Instant,
     /// epoll has reported that the peer closed its side.
     hangup_seen: bool,
+    /// The socket may hold bytes not read yet: false only after a short
+    /// read, until epoll reports the socket again. Lets the turn after a
+    /// completion skip a read that would only say `WouldBlock`.
+    unread: bool,
     /// `TCP_NODELAY` is set.
     nodelay: bool,
 }
@@ -153,6 +157,7 @@ impl Conn {
             last_write: now,
             deadline: now + timeouts.idle,
             hangup_seen: false,
+            unread: true,
             nodelay: false,
         }
     }
@@ -189,7 +194,7 @@ impl Conn {
         // no further edge will come for it.
         self.hangup_seen |= matches!(wake, Wake::Ready { hangup: true });
         match wake {
-            Wake::Ready { .. } => {}
+            Wake::Ready { .. } => self.unread = true,
             Wake::Completed(c) => self.finish(ctx, &c.head, c.response),
             Wake::Timeout => match self.mode {
                 Mode::Awaiting => return Outcome::Await,
@@ -207,7 +212,6 @@ impl Conn {
             },
         }
         let mut reads = 0;
-        let mut drained = false;
         loop {
             if self.written < self.out.len() {
                 match self.flush(ctx.now) {
@@ -238,7 +242,7 @@ impl Conn {
             if self.process(ctx) {
                 continue;
             }
-            if drained {
+            if !self.unread {
                 // A short read emptied the socket's receive queue: the next
                 // byte to arrive brings a new edge.
                 return Outcome::Park { writable: false };
@@ -251,7 +255,7 @@ impl Conn {
                 Ok(0) => return Outcome::Close,
                 Ok(n) => {
                     reads += 1;
-                    drained = n < room && !self.hangup_seen;
+                    self.unread = n == room || self.hangup_seen;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     return Outcome::Park { writable: false }

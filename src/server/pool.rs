@@ -111,14 +111,24 @@ impl Mailbox {
         self.wake.as_raw_fd()
     }
 
+    /// Queues `c` and wakes the loop, unless earlier posts are still
+    /// queued: their wake-up is pending and [`Mailbox::take`] takes them
+    /// all, so one `write` serves a whole burst (the journal's flusher
+    /// answers every comment of an fsync at once).
     pub fn post(&self, c: Completion) {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).push(c);
-        // Adds 1 to the eventfd counter; it cannot block or fail short of
-        // counter overflow, which 2^64 posts do not reach.
-        let _ = (&self.wake).write(&1u64.to_ne_bytes());
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        let was_empty = items.is_empty();
+        items.push(c);
+        drop(items);
+        if was_empty {
+            // Adds 1 to the eventfd counter; it cannot block or fail short
+            // of counter overflow, which 2^64 posts do not reach.
+            let _ = (&self.wake).write(&1u64.to_ne_bytes());
+        }
     }
 
-    /// Everything posted so far; resets the wake-up.
+    /// Everything posted so far; resets the wake-up first, so a post that
+    /// lands after the reset either is taken now or wakes the loop again.
     pub fn take(&self) -> Vec<Completion> {
         let mut counter = [0u8; 8];
         let _ = (&self.wake).read(&mut counter);
