@@ -61,6 +61,11 @@ pub const WORK_QUEUE_PER_WORKER: usize = 256;
 /// in length, since a short queue of slow requests (logins) can still be too
 /// slow.
 pub const QUEUE_MAX_WAIT: Duration = Duration::from_secs(2);
+/// Longest the journal's flusher holds a flush back, after answering the
+/// clients of the last one, for their next records (group commit; see
+/// `storage::journal`). A comment whose clients' peers do not come back is
+/// acknowledged up to this much later.
+pub const JOURNAL_GATHER_MAX: Duration = Duration::from_millis(1);
 /// Seconds a client is asked to wait in `Retry-After` on 503.
 pub const RETRY_AFTER_SECS: u64 = 1;
 /// How long a graceful stop (SIGINT/SIGTERM) waits for requests in flight.

@@ -40,7 +40,9 @@ use std::mem;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::limits::JOURNAL_GATHER_MAX;
 
 /// Name of the journal inside the data directory.
 pub const FILE_NAME: &str = "journal.log";
@@ -96,6 +98,10 @@ struct State {
     durable: u64,
     /// A leader is writing and syncing right now.
     flushing: bool,
+    /// The flusher thread waits on `enqueued` until this many records are
+    /// pending (`None`: it is not waiting for records). It is signalled only
+    /// then: a signal is a system call even when nobody waits.
+    wake_flusher_at: Option<u64>,
     failure: Option<Failure>,
     stats: JournalStats,
 }
@@ -253,8 +259,7 @@ impl Journal {
         state.pending_records += 1;
         state.last_enqueued += 1;
         let ticket = Ticket(state.last_enqueued);
-        drop(state);
-        self.enqueued.notify_one();
+        self.wake_flusher(state);
         Ok(ticket)
     }
 
@@ -275,8 +280,22 @@ impl Journal {
             return callback(Err(e));
         }
         state.watchers.push((ticket.0, callback));
+        self.wake_flusher(state);
+    }
+
+    /// Signals the flusher thread if enough records are pending for what it
+    /// waits for, releasing the lock first.
+    fn wake_flusher(&self, mut state: MutexGuard<'_, State>) {
+        let wake = state
+            .wake_flusher_at
+            .is_some_and(|n| state.pending_records >= n);
+        if wake {
+            state.wake_flusher_at = None;
+        }
         drop(state);
-        self.enqueued.notify_one();
+        if wake {
+            self.enqueued.notify_one();
+        }
     }
 
     /// Starts the thread that flushes what nobody waits for and runs the
@@ -286,27 +305,69 @@ impl Journal {
         let weak: Weak<Journal> = Arc::downgrade(journal);
         std::thread::Builder::new()
             .name("journal-flusher".into())
-            .spawn(move || loop {
-                let Some(journal) = weak.upgrade() else {
-                    return;
-                };
-                let mut state = journal.lock();
-                if state.pending.is_empty() || state.flushing || state.failure.is_some() {
-                    // Woken by enqueue; the timeout only lets the thread notice
-                    // that the journal is gone.
-                    let (s, _) = journal
-                        .enqueued
-                        .wait_timeout(state, Duration::from_millis(200))
-                        .expect("journal lock poisoned, but nothing panics while holding it");
-                    state = s;
+            .spawn(move || {
+                let mut gather: Option<Gather> = None;
+                loop {
+                    let Some(journal) = weak.upgrade() else {
+                        return;
+                    };
+                    let mut state = journal.lock();
+                    if state.pending.is_empty() || state.flushing || state.failure.is_some() {
+                        // Woken by enqueue; the timeout only lets the thread
+                        // notice that the journal is gone.
+                        state = journal.wait_for_records(state, 1, Duration::from_millis(200));
+                    }
+                    if let Some(g) = gather.take() {
+                        state = journal.gather(state, g);
+                    }
+                    let mut answered = 0;
+                    if !state.pending.is_empty() && !state.flushing && state.failure.is_none() {
+                        let records = state.pending_records;
+                        state = journal.lead_flush(state);
+                        answered = records;
+                    }
+                    let ready = take_ready_watchers(&mut state);
+                    let expect = (answered > 0 && state.failure.is_none())
+                        .then_some(state.pending_records + answered);
+                    drop(state);
+                    run_watchers(ready);
+                    // The window starts once the answers are out.
+                    gather = expect.map(|records| Gather {
+                        records,
+                        until: Instant::now() + JOURNAL_GATHER_MAX,
+                    });
                 }
-                if !state.pending.is_empty() && !state.flushing && state.failure.is_none() {
-                    state = journal.lead_flush(state);
-                }
-                let ready = take_ready_watchers(&mut state);
-                drop(state);
-                run_watchers(ready);
             })
+    }
+
+    /// Waits until `records` are pending or `timeout` has passed (or a flush
+    /// by another leader ended with records pending).
+    fn wait_for_records<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        records: u64,
+        timeout: Duration,
+    ) -> MutexGuard<'a, State> {
+        state.wake_flusher_at = Some(records);
+        let (mut state, _) = self
+            .enqueued
+            .wait_timeout(state, timeout)
+            .expect("journal lock poisoned, but nothing panics while holding it");
+        state.wake_flusher_at = None;
+        state
+    }
+
+    /// Holds the next flush back, within the gather window, until as many
+    /// records are pending as the last flush answered (see [`Gather`]).
+    fn gather<'a>(&'a self, mut state: MutexGuard<'a, State>, g: Gather) -> MutexGuard<'a, State> {
+        while state.pending_records < g.records && !state.flushing && state.failure.is_none() {
+            let now = Instant::now();
+            if now >= g.until {
+                break;
+            }
+            state = self.wait_for_records(state, g.records, g.until - now);
+        }
+        state
     }
 
     /// Returns once the record of `ticket` is on disk, leading a flush
@@ -377,7 +438,7 @@ impl Journal {
         }
         self.flushed.notify_all();
         // Frames that arrived during the flush need a leader too.
-        if !state.pending.is_empty() {
+        if !state.pending.is_empty() && state.wake_flusher_at.take().is_some() {
             self.enqueued.notify_one();
         }
         state
@@ -399,6 +460,25 @@ impl Journal {
             .lock()
             .expect("journal lock poisoned, but nothing panics while holding it")
     }
+}
+
+/// What the flusher waits for before its next flush.
+///
+/// The callbacks of a flush answer clients that, as a rule, send their next
+/// record soon after. Flushing the first of them alone would leave the
+/// rest for the flush after it, so the records in flight would split into
+/// several small batches, each paying an fsync. So after a flush that
+/// answered `n` records, the next flush waits until `n` more records than
+/// were already pending have arrived, or until [`JOURNAL_GATHER_MAX`] has
+/// passed since the answers went out.
+///
+/// A lone client loses nothing (its own next record is the one awaited),
+/// nor does traffic slower than the window (the window has passed when the
+/// next record comes). What it costs: when the answered clients do not come
+/// back, the next flush starts up to the window later.
+struct Gather {
+    records: u64,
+    until: Instant,
 }
 
 /// The callbacks whose records are now durable, or all of them once the
