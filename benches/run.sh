@@ -5,6 +5,10 @@
 #
 # usage: benches/run.sh [options]
 #   --quick              smoke run: 2 s per scenario (login 4 s), short quiet waits
+#   --rounds N           run every scenario N times, interleaved (round 1 of all
+#                        servers and scenarios, then round 2, ...); the table shows
+#                        each server's median round and each ratio's median over the
+#                        rounds, each ratio taken within one round (default 1)
 #   --duration S         seconds per measured run (default 5; login runs 2x, at least 10)
 #   --warmup S           seconds of wrk warm-up on the same process before each (default 1)
 #   --peers 'LIST'       peers for the /healthz scenarios
@@ -40,6 +44,8 @@ HEALTHZ_SCENARIOS=" ka50 ka500 close pipe16 "
 RUST_PEERS=" hyper actix tiny_http may_minihttp "
 DURATION=5
 WARMUP=1
+ROUNDS=1
+ROUND=1
 LOGIN_DURATION=""
 PEERS="hyper actix nginx tiny_http may_minihttp"
 SCENARIOS=$ALL_SCENARIOS
@@ -64,6 +70,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) DURATION=2; LOGIN_DURATION=4; QUIET_WAIT=3; shift ;;
     --duration) DURATION=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --peers) PEERS=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
@@ -91,6 +98,7 @@ for peer in $PEERS; do
   [[ $peer == nginx || $RUST_PEERS == *" $peer "* ]] || { echo "unknown peer: $peer" >&2; exit 2; }
 done
 [[ $PIN == on || $PIN == off ]] || { echo "--pin takes on or off" >&2; exit 2; }
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "--rounds takes a positive count" >&2; exit 2; }
 
 # ---- dependencies and builds ---------------------------------------------------------
 
@@ -156,7 +164,7 @@ CLIENT_PREFIX=()
   echo "# date=$(date -u +%FT%TZ) host_cpus=$(nproc) kernel=$(uname -r) pin=$PIN" \
        "server_cpus=$SERVER_CPUS client_cpus=$CLIENT_CPUS duration=$DURATION warmup=$WARMUP" \
        "login_duration=$LOGIN_DURATION login_conns=$LOGIN_CONNS idle_conns=$IDLE_CONNS" \
-       "max_noise=$MAX_NOISE nofile=$(ulimit -n) clk_tck=$CLK_TCK" \
+       "max_noise=$MAX_NOISE rounds=$ROUNDS nofile=$(ulimit -n) clk_tck=$CLK_TCK" \
        "stateful=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
        "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')" \
        "nginx=$(nginx -v 2>&1 | sed 's#.*/##')" \
@@ -221,14 +229,14 @@ measure() {
   res=$(sed -n 's/^BENCH_WRK //p' "$SRV_DIR/wrk.out")
   if [[ -z $res ]]; then
     echo "  wrk gave no result:" >&2; tail -3 "$SRV_DIR/wrk.out" >&2
-    echo "scenario=$sc server=$srv failed=wrk alive=$alive" >> "$RESULTS"
+    echo "scenario=$sc server=$srv round=$ROUND failed=wrk alive=$alive" >> "$RESULTS"
     return 1
   fi
   wrk_ticks=$(sed -n 's/.*wrk_cpu_s=\([0-9.]*\).*/\1/p' <<<"$res" |
     awk -v t="$CLK_TCK" '{ printf "%d", $1 * t }')
   other=$(( busy1 - busy0 - (cpu1 - cpu0) - ${wrk_ticks:-0} ))
   (( other < 0 )) && other=0
-  echo "scenario=$sc server=$srv conns=$conns $res srv_ticks=$((cpu1 - cpu0))" \
+  echo "scenario=$sc server=$srv round=$ROUND conns=$conns $res srv_ticks=$((cpu1 - cpu0))" \
        "other_ticks=$other secs=$secs new_conns=$((opens1 - opens0))" \
        "hwm_kb=$(tree_status "$SRV_PID" VmHWM) rss_kb=$(tree_status "$SRV_PID" VmRSS)" \
        "threads=$(tree_status "$SRV_PID" Threads) alive=$alive note=$note" >> "$RESULTS"
@@ -263,7 +271,7 @@ measure_idle() {
 
 # Appends how the server stopped to the last result line of this scenario/server.
 record_stop() {
-  echo "scenario=$1 server=$2 stop=$SRV_STOP" >> "$RESULTS"
+  echo "scenario=$1 server=$2 round=$ROUND stop=$SRV_STOP" >> "$RESULTS"
 }
 
 # ---- scenarios -------------------------------------------------------------------------
@@ -283,9 +291,9 @@ run_scenario() {
     data=$(mktemp -d "${TMPDIR:-/tmp}/stateful-bench-data.XXXXXX") || return 1
     flags+=(--data-dir "$data")
   fi
-  echo "[$sc] $srv" >&2
+  echo "[$sc] $srv (round $ROUND of $ROUNDS)" >&2
   if ! start_server "$srv" "$pin" "${flags[@]}"; then
-    echo "scenario=$sc server=$srv failed=start" >> "$RESULTS"
+    echo "scenario=$sc server=$srv round=$ROUND failed=start" >> "$RESULTS"
     [[ $sc == post_disk ]] && rm -rf "$data"
     return 1
   fi
@@ -296,7 +304,7 @@ run_scenario() {
     login) make_session 0 >/dev/null || setup=failed ;;
   esac
   if [[ $setup != ok ]]; then
-    echo "scenario=$sc server=$srv failed=setup" >> "$RESULTS"
+    echo "scenario=$sc server=$srv round=$ROUND failed=setup" >> "$RESULTS"
   else
     case "$sc" in
       ka50) measure "$sc" "$srv" "$DURATION" 50 /healthz 2 - ;;
@@ -325,13 +333,16 @@ run_scenario() {
   sleep 0.3
 }
 
-echo "bench: scenarios [$SCENARIOS], peers [$PEERS], ${DURATION}s each, results in $OUT" >&2
+echo "bench: scenarios [$SCENARIOS], peers [$PEERS], ${DURATION}s each, $ROUNDS round(s)," \
+     "results in $OUT" >&2
 started=$(date +%s)
-for sc in $SCENARIOS; do
-  servers=stateful
-  [[ $HEALTHZ_SCENARIOS == *" $sc "* ]] && servers="stateful $PEERS"
-  for srv in $servers; do
-    run_scenario "$sc" "$srv"
+for (( ROUND = 1; ROUND <= ROUNDS; ROUND++ )); do
+  for sc in $SCENARIOS; do
+    servers=stateful
+    [[ $HEALTHZ_SCENARIOS == *" $sc "* ]] && servers="stateful $PEERS"
+    for srv in $servers; do
+      run_scenario "$sc" "$srv"
+    done
   done
 done
 echo "bench: done in $(( $(date +%s) - started )) s" >&2

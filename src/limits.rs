@@ -61,6 +61,11 @@ pub const WORK_QUEUE_PER_WORKER: usize = 256;
 /// in length, since a short queue of slow requests (logins) can still be too
 /// slow.
 pub const QUEUE_MAX_WAIT: Duration = Duration::from_secs(2);
+/// The journal file grows in steps of this many bytes, written as zeros
+/// ahead of the records (see `storage::journal`): a flush then overwrites
+/// space the file already has, and its `fdatasync` need not commit a new
+/// file size. At most this much disk goes unused.
+pub const JOURNAL_PREALLOCATE: u64 = 1024 * 1024;
 /// Longest the journal's flusher holds a flush back, after answering the
 /// clients of the last one, for their next records (group commit; see
 /// `storage::journal`). A comment whose clients' peers do not come back is

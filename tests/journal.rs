@@ -212,32 +212,98 @@ fn open_refuses_a_corrupt_journal_and_leaves_it_alone() {
     assert_eq!(std::fs::read(dir.file()).expect("still there"), bytes);
 }
 
+/// Zeros after the last whole record are the journal's preallocated space:
+/// clean, kept, and the next record goes right after the last one.
 #[test]
-fn trailing_zeros_are_torn() {
-    let dir = TempDir::new("zeros");
+fn trailing_zeros_after_whole_records_are_unwritten_space() {
+    let dir = TempDir::new("zeros-clean");
+    let records = three();
+    let bytes = journal_bytes(&records);
+    for zeros in [1, 4096] {
+        let damaged = [&bytes[..], &vec![0; zeros]].concat();
+        let replay = decode_journal(&damaged);
+        assert_eq!(replay.records[..], records[..]);
+        assert_eq!((replay.valid_len, replay.tail), (bytes.len(), Tail::Clean));
+        std::fs::create_dir_all(dir.path()).expect("temp dir");
+        std::fs::write(dir.file(), &damaged).expect("write test journal");
+        let (journal, replayed) = Journal::open(dir.path()).expect("zeros are unwritten space");
+        assert_eq!(replayed[..], records[..]);
+        let len = std::fs::metadata(dir.file()).expect("exists").len();
+        assert_eq!(len as usize, damaged.len(), "the space is kept");
+        journal.append(&user("after")).expect("append");
+        drop(journal);
+        let (_, replayed) = Journal::open(dir.path()).expect("reopen");
+        assert_eq!(replayed.len(), 4);
+        assert_eq!(replayed[3], user("after"));
+    }
+}
+
+/// Zeros after a cut record are a torn tail: cut off with it.
+#[test]
+fn trailing_zeros_after_a_cut_record_are_torn() {
+    let dir = TempDir::new("zeros-torn");
     let records = three();
     let bytes = journal_bytes(&records);
     let half = bytes.len() - 3; // a cut last record, then zeros
-    let cases = [
-        ([&bytes[..], &[0; 1]].concat(), 3, 1),
-        ([&bytes[..], &[0; 4096]].concat(), 3, 4096),
-        (
-            [&bytes[..half], &[0; 100]].concat(),
-            2,
-            100 + half - (bytes.len() - encode(&records[2]).len()),
-        ),
-    ];
-    for (damaged, kept, dropped) in cases {
-        let replay = decode_journal(&damaged);
-        assert_eq!(replay.records[..], records[..kept]);
-        assert_eq!(replay.tail, Tail::Torn { dropped });
-        std::fs::create_dir_all(dir.path()).expect("temp dir");
-        std::fs::write(dir.file(), &damaged).expect("write test journal");
-        let (_, replayed) = Journal::open(dir.path()).expect("zeros are a torn tail");
-        assert_eq!(replayed[..], records[..kept]);
-        let len = std::fs::metadata(dir.file()).expect("exists").len();
-        assert_eq!(len as usize, damaged.len() - dropped);
+    let damaged = [&bytes[..half], &[0; 100]].concat();
+    let good = bytes.len() - encode(&records[2]).len();
+    let replay = decode_journal(&damaged);
+    assert_eq!(replay.records[..], records[..2]);
+    assert_eq!(
+        replay.tail,
+        Tail::Torn {
+            dropped: 100 + half - good
+        }
+    );
+    std::fs::create_dir_all(dir.path()).expect("temp dir");
+    std::fs::write(dir.file(), &damaged).expect("write test journal");
+    let (_, replayed) = Journal::open(dir.path()).expect("zeros are a torn tail");
+    assert_eq!(replayed[..], records[..2]);
+    let len = std::fs::metadata(dir.file()).expect("exists").len();
+    assert_eq!(len as usize, good);
+}
+
+/// The file grows ahead of the records in JOURNAL_PREALLOCATE steps of
+/// zeros; replay reads exactly the records, and appends after a reopen
+/// continue at the last record, not at the end of the file.
+#[test]
+fn the_file_grows_in_preallocated_steps() {
+    use stateful::limits::JOURNAL_PREALLOCATE;
+    let dir = TempDir::new("prealloc");
+    let text = "x".repeat(4000);
+    let per_record = encode(&comment(0, &text)).len() as u64;
+    let count = JOURNAL_PREALLOCATE / per_record + 10; // crosses one step
+    let (journal, _) = Journal::open(dir.path()).expect("open");
+    let len = || std::fs::metadata(dir.file()).expect("exists").len();
+    journal.append(&comment(0, &text)).expect("append");
+    assert_eq!(
+        len(),
+        JOURNAL_PREALLOCATE,
+        "one step after the first record"
+    );
+    for id in 1..count {
+        journal.append(&comment(id, &text)).expect("append");
     }
+    assert_eq!(
+        len(),
+        2 * JOURNAL_PREALLOCATE,
+        "a second step once the first is full"
+    );
+    drop(journal);
+    let (journal, replayed) = Journal::open(dir.path()).expect("reopen");
+    assert_eq!(replayed.len() as u64, count);
+    journal.append(&comment(count, "last")).expect("append");
+    drop(journal);
+    let bytes = std::fs::read(dir.file()).expect("read");
+    assert_eq!(bytes.len() as u64, 2 * JOURNAL_PREALLOCATE);
+    let replay = decode_journal(&bytes);
+    assert_eq!(replay.tail, Tail::Clean);
+    assert_eq!(replay.records.len() as u64, count + 1);
+    assert_eq!(replay.records[count as usize], comment(count, "last"));
+    assert_eq!(
+        replay.valid_len as u64,
+        count * per_record + encode(&comment(count, "last")).len() as u64
+    );
 }
 
 #[test]

