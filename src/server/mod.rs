@@ -155,11 +155,17 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     let listener = TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     sys::set_backlog(listener.as_raw_fd(), LISTEN_BACKLOG)?;
+    sys::set_defer_accept(listener.as_raw_fd(), DEFER_ACCEPT_SECS)?;
     Ok(listener)
 }
 
 /// Pending connections the kernel queues before we accept them.
 pub const LISTEN_BACKLOG: i32 = 4096;
+/// `TCP_DEFER_ACCEPT`: a connection is accepted once its request has begun
+/// to arrive, so the turn right after `accept` reads it instead of finding
+/// nothing and registering with epoll first; a client that sends nothing is
+/// accepted after about this long and then meets the idle timeout.
+pub const DEFER_ACCEPT_SECS: i32 = 1;
 
 /// Descriptors kept free of connections for everything else the process
 /// opens (standard streams, listener, epolls, eventfds, journal, random

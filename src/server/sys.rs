@@ -64,6 +64,7 @@ extern "C" {
     fn shutdown(fd: c_int, how: c_int) -> c_int;
     fn accept4(fd: c_int, addr: *mut SockaddrStorage, len: *mut u32, flags: c_int) -> c_int;
     fn signal(signum: c_int, handler: usize) -> usize;
+    fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const c_int, len: u32) -> c_int;
 }
 
 fn check(ret: c_int) -> io::Result<c_int> {
@@ -181,6 +182,27 @@ pub fn accept_nonblocking(listener: &TcpListener) -> io::Result<(TcpStream, Sock
         _ => stream.peer_addr()?,
     };
     Ok((stream, peer))
+}
+
+/// Sets `TCP_DEFER_ACCEPT` on a listening socket: the kernel hands a
+/// connection to `accept` only once its first data has arrived (or, for a
+/// client that sends nothing, after about `seconds`), so the request is
+/// there to read when the connection is accepted.
+pub fn set_defer_accept(fd: RawFd, seconds: c_int) -> io::Result<()> {
+    const IPPROTO_TCP: c_int = 6;
+    const TCP_DEFER_ACCEPT: c_int = 9;
+    // SAFETY: `value` points to a live c_int for the duration of the call
+    // and `len` is its size; an invalid descriptor is only an error.
+    check(unsafe {
+        setsockopt(
+            fd,
+            IPPROTO_TCP,
+            TCP_DEFER_ACCEPT,
+            &seconds,
+            std::mem::size_of::<c_int>() as u32,
+        )
+    })?;
+    Ok(())
 }
 
 /// Re-issues `listen` on a bound, listening socket to raise its backlog
