@@ -21,7 +21,8 @@
 #                        --client-cpus (1) via taskset; login: server never pinned
 #   --server-cpus LIST / --client-cpus LIST   taskset CPU lists (defaults 0 / 1)
 #   --quiet-wait S       before each run, wait up to S s for an idle machine (default 10)
-#   --max-noise P        mark a run '!' when other processes used > P % of a core (default 15)
+#   --max-noise P        mark a run '!' when other processes, or the hypervisor (steal),
+#                        used > P % of a core (default 15)
 #   --idle-conns N       idle connections for the idle scenario (default 10000)
 #   --login-conns N      concurrent login clients (default 2 per CPU)
 #   --stateful-args 'A'  extra flags for every stateful start (e.g. '--threads 8')
@@ -221,10 +222,12 @@ measure() {
   shift 7
   wait_quiet "$QUIET_WAIT" || echo "  machine not quiet after ${QUIET_WAIT}s; measuring anyway" >&2
   [[ $WARMUP != 0 ]] && run_wrk "$WARMUP" "$conns" "$path" "$timeout" "$@"
-  local cpu0 busy0 opens0 cpu1 busy1 opens1 res wrk_ticks other alive=1
+  local cpu0 busy0 opens0 cpu1 busy1 opens1 res wrk_ticks other steal0 steal alive=1
   cpu0=$(tree_cpu_ticks "$SRV_PID"); busy0=$(busy_ticks); opens0=$(active_opens)
+  steal0=$(steal_ticks)
   run_wrk "$secs" "$conns" "$path" "$timeout" "$@"
   cpu1=$(tree_cpu_ticks "$SRV_PID"); busy1=$(busy_ticks); opens1=$(active_opens)
+  steal=$(( $(steal_ticks) - steal0 ))
   kill -0 "$SRV_PID" 2>/dev/null || alive=0
   res=$(sed -n 's/^BENCH_WRK //p' "$SRV_DIR/wrk.out")
   if [[ -z $res ]]; then
@@ -234,10 +237,10 @@ measure() {
   fi
   wrk_ticks=$(sed -n 's/.*wrk_cpu_s=\([0-9.]*\).*/\1/p' <<<"$res" |
     awk -v t="$CLK_TCK" '{ printf "%d", $1 * t }')
-  other=$(( busy1 - busy0 - (cpu1 - cpu0) - ${wrk_ticks:-0} ))
+  other=$(( busy1 - busy0 - (cpu1 - cpu0) - ${wrk_ticks:-0} - steal ))
   (( other < 0 )) && other=0
   echo "scenario=$sc server=$srv round=$ROUND conns=$conns $res srv_ticks=$((cpu1 - cpu0))" \
-       "other_ticks=$other secs=$secs new_conns=$((opens1 - opens0))" \
+       "other_ticks=$other steal_ticks=$steal secs=$secs new_conns=$((opens1 - opens0))" \
        "hwm_kb=$(tree_status "$SRV_PID" VmHWM) rss_kb=$(tree_status "$SRV_PID" VmRSS)" \
        "threads=$(tree_status "$SRV_PID" Threads) alive=$alive note=$note" >> "$RESULTS"
   awk '{ for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) v[kv[1]] = kv[2] }

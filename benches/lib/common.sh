@@ -46,6 +46,12 @@ busy_ticks() {
   awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
 }
 
+# Ticks the hypervisor ran someone else on this VM's CPUs (/proc/stat steal),
+# all CPUs together; part of busy_ticks.
+steal_ticks() {
+  awk '/^cpu / { print $9; exit }' /proc/stat
+}
+
 # TCP connections actively opened on this host so far (/proc/net/snmp ActiveOpens).
 active_opens() {
   awk '/^Tcp:/ { if (!col) { for (i = 1; i <= NF; i++) if ($i == "ActiveOpens") col = i }

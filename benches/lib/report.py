@@ -132,10 +132,14 @@ def wrk_row(sc, srv, run, settings):
     notes = []
     secs = num(run, "secs", 1.0) or 1.0
     noise = 100.0 * num(run, "other_ticks") / (secs * clk)
+    steal = 100.0 * num(run, "steal_ticks") / (secs * clk)
     mark = ""
     if noise > max_noise:
         mark = " !"
         notes.append(f"noise {noise:.0f}% of a core")
+    if steal > max_noise:
+        mark = " !"
+        notes.append(f"steal {steal:.0f}% of a core")
     if run.get("alive") == "0":
         notes.append("**server died**")
     if sc == "close" and r:
@@ -249,7 +253,8 @@ def main():
           f"warm-up, {settings.get('rounds', '1')} round(s); login {settings.get('login_duration', '?')} s; each server restarted per "
           f"scenario; nginx {settings.get('nginx', '?')}; kernel {settings.get('kernel', '?')}; "
           f"temp fs {settings.get('tmp_fs', '?')}. `!` = other processes used more than "
-          f"{settings.get('max_noise', '?')}% of a core during the run. Errors: c connect, "
+          f"{settings.get('max_noise', '?')}% of a core during the run, or the hypervisor "
+          f"took that much from this VM (steal). Errors: c connect, "
           f"r read, w write, t timeout, s status >= 400. Absolute numbers on a shared VM drift "
           f"by about 20%; compare ratios within one run.")
 
