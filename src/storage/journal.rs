@@ -353,12 +353,16 @@ impl Journal {
                     if let Some(g) = gather.take() {
                         state = journal.gather(state, g);
                     }
-                    let mut answered = 0;
-                    if !state.pending.is_empty() && !state.flushing && state.failure.is_none() {
+                    let answered = if !state.pending.is_empty()
+                        && !state.flushing
+                        && state.failure.is_none()
+                    {
                         let records = state.pending_records;
                         state = journal.lead_flush(state);
-                        answered = records;
-                    }
+                        records
+                    } else {
+                        0
+                    };
                     let ready = take_ready_watchers(&mut state);
                     let expect = (answered > 0 && state.failure.is_none())
                         .then_some(state.pending_records + answered);
