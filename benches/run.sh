@@ -264,10 +264,10 @@ measure_idle() {
   res=$(sed -n 's/^BENCH_IDLE //p' "$SRV_DIR/idle.out")
   if [[ -z $res ]]; then
     echo "  idle probe gave no result:" >&2; tail -3 "$SRV_DIR/idle.out" >&2
-    echo "scenario=idle server=$srv failed=probe alive=$alive" >> "$RESULTS"
+    echo "scenario=idle server=$srv round=$ROUND failed=probe alive=$alive" >> "$RESULTS"
     return 1
   fi
-  echo "scenario=idle server=$srv $res hwm_kb=$(tree_status "$SRV_PID" VmHWM)" \
+  echo "scenario=idle server=$srv round=$ROUND $res hwm_kb=$(tree_status "$SRV_PID" VmHWM)" \
        "threads=$(tree_status "$SRV_PID" Threads) alive=$alive" >> "$RESULTS"
   grep -v '^BENCH_IDLE' "$SRV_DIR/idle.out" | sed 's/^/  /' >&2
 }
