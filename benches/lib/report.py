@@ -113,6 +113,16 @@ def cpu_us_per_req(run, clk_tck):
     return num(run, "srv_ticks") / clk_tck / reqs * 1e6
 
 
+def client_cell(run):
+    """wrk's own CPU per request, and how busy it kept its core: near 100 %
+    means the client, not the server, set the req/s."""
+    reqs, secs = num(run, "requests"), num(run, "secs")
+    if reqs <= 0 or secs <= 0 or "wrk_cpu_s" not in run:
+        return "-"
+    cpu_s = num(run, "wrk_cpu_s")
+    return f"{cpu_s / reqs * 1e6:.1f} ({100.0 * cpu_s / secs:.0f}%)"
+
+
 def errors_cell(run):
     parts = [(k[0], int(num(run, k))) for k in ("connect", "read", "write", "timeout", "status")]
     total = sum(n for _, n in parts)
@@ -157,7 +167,7 @@ def wrk_row(sc, srv, run, settings):
     p50, p99 = num(run, "p50_us"), num(run, "p99_us")
     # wrk 4 can report p99 = 0 when it took very few latency samples (pipelining)
     return [rps, ms(p50), ms(p99) if p99 >= p50 else "-", errors_cell(run),
-            f"{cpu:.1f}" if cpu is not None else "-",
+            f"{cpu:.1f}" if cpu is not None else "-", client_cell(run),
             f"{num(run, 'hwm_kb') / 1024:.1f}", notes]
 
 
@@ -175,7 +185,7 @@ def idle_row(run):
              f"{int(num(run, 'threads'))} threads"]
     if run.get("alive") == "0":
         notes.append("**server died**")
-    return ["-", ms(num(run, "p50_us")), ms(num(run, "p99_us")), err_cell, "-",
+    return ["-", ms(num(run, "p50_us")), ms(num(run, "p99_us")), err_cell, "-", "-",
             f"{num(run, 'hwm_kb') / 1024:.1f}", notes]
 
 
@@ -186,15 +196,16 @@ def main():
     clk = num(settings, "clk_tck", 100.0)
     print(f"### stateful benchmark, {settings.get('date', '?')}, commit {settings.get('stateful', '?')}")
     print()
-    print("| scenario | server | req/s | p50 ms | p99 ms | errors | srv CPU us/req | peak RSS MiB | notes |")
-    print("|---|---|--:|--:|--:|---|--:|--:|---|")
+    print("| scenario | server | req/s | p50 ms | p99 ms | errors | srv CPU us/req "
+          "| wrk CPU us/req (busy) | peak RSS MiB | notes |")
+    print("|---|---|--:|--:|--:|---|--:|--:|--:|---|")
     for sc, srv in order:
         rounds = runs[(sc, srv)]
         run = median_run(rounds, sc)
         label = f"{sc}: {SCENARIO_TEXT.get(sc, sc)}"
         if "failed" in run or (sc != "idle" and rate(run) is None):
             run.setdefault("failed", "no result")
-            print(f"| {label} | {srv} | - | - | - | - | - | - | **failed: {run['failed']}** |")
+            print(f"| {label} | {srv} | - | - | - | - | - | - | - | **failed: {run['failed']}** |")
             continue
         cells = idle_row(run) if sc == "idle" else wrk_row(sc, srv, run, settings)
         notes = cells.pop()
