@@ -6,7 +6,8 @@
 # usage: benches/run.sh [options]
 #   --quick              smoke run: 2 s per scenario (login 4 s), short quiet waits
 #   --rounds N           run every scenario N times, interleaved (round 1 of all
-#                        servers and scenarios, then round 2, ...); the table shows
+#                        servers and scenarios, then round 2, ...; each round starts
+#                        a scenario's servers one further along); the table shows
 #                        each server's median round and each ratio's median over the
 #                        rounds, each ratio taken within one round (default 1)
 #   --duration S         seconds per measured run (default 5; login runs 2x, at least 10)
@@ -341,10 +342,12 @@ echo "bench: scenarios [$SCENARIOS], peers [$PEERS], ${DURATION}s each, $ROUNDS 
 started=$(date +%s)
 for (( ROUND = 1; ROUND <= ROUNDS; ROUND++ )); do
   for sc in $SCENARIOS; do
-    servers=stateful
-    [[ $HEALTHZ_SCENARIOS == *" $sc "* ]] && servers="stateful $PEERS"
-    for srv in $servers; do
-      run_scenario "$sc" "$srv"
+    servers=(stateful)
+    [[ $HEALTHZ_SCENARIOS == *" $sc "* ]] && read -r -a servers <<<"stateful $PEERS"
+    # Round r starts with the r-th server, so that no server is always the
+    # first after a scenario change (or always right after a given peer).
+    for (( i = 0; i < ${#servers[@]}; i++ )); do
+      run_scenario "$sc" "${servers[(i + ROUND - 1) % ${#servers[@]}]}"
     done
   done
 done
