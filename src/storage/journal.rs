@@ -88,7 +88,8 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     state: Mutex<State>,
-    /// Signalled whenever a flush ends (in success or failure).
+    /// Signalled when a flush ends (in success or failure) while threads
+    /// wait on it (`State::flush_waiters`).
     flushed: Condvar,
     /// Signalled when a record is enqueued (the flusher waits on it).
     enqueued: Condvar,
@@ -118,6 +119,9 @@ struct State {
     durable: u64,
     /// A leader is writing and syncing right now.
     flushing: bool,
+    /// Threads waiting on `flushed`: it is signalled only if there are any
+    /// (with the flusher thread leading, as a rule there are none).
+    flush_waiters: usize,
     /// Where the next batch goes: the end of the last record written.
     end: u64,
     /// The file's length: zeros from `end` up to here. Both change only
@@ -347,13 +351,15 @@ impl Journal {
                         return;
                     };
                     let mut state = journal.lock();
+                    // Gathering first means one wake-up per flush: the one
+                    // for the last record awaited, not also one for the first.
+                    if let Some(g) = gather.take() {
+                        state = journal.gather(state, g);
+                    }
                     if state.pending.is_empty() || state.flushing || state.failure.is_some() {
                         // Woken by enqueue; the timeout only lets the thread
                         // notice that the journal is gone.
                         state = journal.wait_for_records(state, 1, Duration::from_millis(200));
-                    }
-                    if let Some(g) = gather.take() {
-                        state = journal.gather(state, g);
                     }
                     let answered = if !state.pending.is_empty()
                         && !state.flushing
@@ -429,10 +435,12 @@ impl Journal {
                 return Err(failure.to_error());
             }
             if state.flushing {
+                state.flush_waiters += 1;
                 state = self
                     .flushed
                     .wait(state)
                     .expect("journal lock poisoned, but nothing panics while holding it");
+                state.flush_waiters -= 1;
                 continue;
             }
             // Lead a flush of everything pending, which includes our record.
@@ -478,7 +486,9 @@ impl Journal {
             batch.clear();
             state.pending = batch; // reuse the allocation
         }
-        self.flushed.notify_all();
+        if state.flush_waiters > 0 {
+            self.flushed.notify_all();
+        }
         // Frames that arrived during the flush need a leader too.
         if !state.pending.is_empty() && state.wake_flusher_at.take().is_some() {
             self.enqueued.notify_one();
