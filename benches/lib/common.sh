@@ -31,6 +31,13 @@ tree_cpu_ticks() {
   echo "$total"
 }
 
+# The process's state letter from /proc/PID/stat (R, S, D, Z, ...), or nothing once
+# it is gone (reaped). One read: checking `kill -0` and then the state raced with
+# the shell reaping the exited server in between, which read as a live one.
+proc_state() {
+  awk '{ print $3 }' /proc/"$1"/stat 2>/dev/null
+}
+
 # A /proc/PID/status field (VmHWM, VmRSS, Threads) summed over the tree.
 tree_status() {
   local field=$2 total=0 p v
@@ -199,23 +206,21 @@ start_server() {
 # Stops the running server: SIGTERM to its PID, up to $1 seconds (default 3) for
 # it to exit, then SIGKILL to it and each descendant recorded before, by PID.
 stop_server() {
-  local grace=${1:-3} pids p i code start end
+  local grace=${1:-3} pids p i code start end state
   [[ -n $SRV_PID ]] || return 0
   pids=$(proc_tree "$SRV_PID")
   start=$(date +%s%N)
   kill -TERM "$SRV_PID" 2>/dev/null
   for (( i = 0; i < grace * 20; i++ )); do
-    kill -0 "$SRV_PID" 2>/dev/null || break
+    state=$(proc_state "$SRV_PID")
     # a zombie (exited, not yet reaped) counts as exited
-    [[ $(awk '{ print $3 }' /proc/"$SRV_PID"/stat 2>/dev/null) == Z ]] && break
+    [[ -z $state || $state == Z ]] && break
     sleep 0.05
   done
   end=$(date +%s%N)
   SRV_STOP="exit"
-  if kill -0 "$SRV_PID" 2>/dev/null && \
-     [[ $(awk '{ print $3 }' /proc/"$SRV_PID"/stat 2>/dev/null) != Z ]]; then
-    SRV_STOP="killed"
-  fi
+  state=$(proc_state "$SRV_PID")
+  [[ -n $state && $state != Z ]] && SRV_STOP="killed"
   for p in $pids; do
     kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
   done
