@@ -34,11 +34,13 @@
 //! writes each followed by `fdatasync` made 3 device writes per sync when
 //! appending and 2 in preallocated space (block statistics; the cache
 //! flush counts as one), 0.21-0.23 ms against 0.12-0.17 ms per sync; the
-//! server took 0-40 % more comments per second in alternating runs. The journal stays append-only in what it
-//! says: records are only ever added after the last one, and replay reads
-//! the zeros after it as space not yet written ([`Tail::Clean`]). The zero
-//! bytes and the batch that crosses into them go out with the same
-//! `sync_data`, which also commits the new size.
+//! server took 0-40 % more comments per second in alternating runs.
+//!
+//! The journal stays append-only in what it says: records are only ever
+//! added after the last one, and replay reads the zeros after it as space
+//! not yet written ([`Tail::Clean`]). The zero bytes and the batch that
+//! crosses into them go out with the same `sync_data`, which also commits
+//! the new size.
 //!
 //! # Failure
 //!
