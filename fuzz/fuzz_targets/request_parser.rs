@@ -68,6 +68,12 @@ fn check_accessors(h: &RequestHead) {
 
     let target = h.target();
     assert!(!target.is_empty() && target.bytes().all(|b| (0x21..0x7f).contains(&b)));
+    // Routing sees origin-form only (absolute-form is reduced to its path,
+    // the empty path to `/`), or `*`, or CONNECT's authority.
+    assert!(
+        target.starts_with('/') || target == "*" || h.method() == Method::Connect,
+        "{target:?}"
+    );
     let path = h.path();
     match h.query() {
         Some(q) => assert_eq!(target, format!("{path}?{q}")),

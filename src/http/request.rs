@@ -307,12 +307,26 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> 
     };
 
     // From here on everything is relative to the copy of the head.
-    let bytes: Box<[u8]> = buf[start..head_end].into();
+    let (bytes, target, path_end) = if rl.empty_path {
+        // `http://host` and `http://host?q` have the empty path, which means
+        // `/` (RFC 9110 §4.2.3). There is no `/` byte in the head to point
+        // at, so the copy gets one appended, followed by the query; the
+        // field ranges stay valid since they point before it.
+        let mut v = Vec::with_capacity(head_end - start + 1 + rl.target.len());
+        v.extend_from_slice(&buf[start..head_end]);
+        let slash = v.len() as u32;
+        v.push(b'/');
+        v.extend_from_slice(&buf[start + rl.target.start as usize..start + rl.target.end as usize]);
+        let end = v.len() as u32;
+        (v.into_boxed_slice(), slash..end, slash + 1)
+    } else {
+        (buf[start..head_end].into(), rl.target, rl.path_end)
+    };
     let mut head = RequestHead {
         method: rl.method,
         method_end: rl.method_end,
-        target: rl.target,
-        path_end: rl.path_end,
+        target,
+        path_end,
         version: rl.version,
         fields,
         framing: BodyFraming::None,
@@ -330,6 +344,9 @@ struct RequestLine {
     method_end: u32,
     target: Range<u32>,
     path_end: u32,
+    /// An absolute-form target with the empty path: `target` is its query
+    /// part (`?q` or nothing), to be served as `/` plus that.
+    empty_path: bool,
     version: Version,
 }
 
@@ -350,8 +367,8 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
     }
     let method_kind = Method::from_token(method);
     let t0 = method.len() + 1;
-    let (ts, te) = origin_form(target, method_kind)?;
-    let (ts, te) = (t0 + ts, t0 + te);
+    let routed = origin_form(target, method_kind)?;
+    let (ts, te) = (t0 + routed.start, t0 + routed.end);
     let path_end = line[ts..te]
         .iter()
         .position(|&b| b == b'?')
@@ -361,16 +378,32 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
         method_end: method.len() as u32,
         target: ts as u32..te as u32,
         path_end: path_end as u32,
+        empty_path: routed.empty_path,
         version,
     })
 }
 
+/// Where the part of a target that routing uses lies in it.
+struct Routed {
+    start: usize,
+    end: usize,
+    /// The path is empty (`http://host`, `http://host?q`): `/` goes first.
+    empty_path: bool,
+}
+
 /// The part of `target` that routing uses: all of an origin-form or
 /// asterisk-form target, the path and query of an absolute-form one
-/// (RFC 9112 §3.2), and all of an authority-form one for CONNECT.
-fn origin_form(target: &[u8], method: Method) -> Result<(usize, usize), HeadError> {
+/// (RFC 9112 §3.2), and all of an authority-form one for CONNECT. An
+/// absolute-form target needs a host, without userinfo (RFC 9110 §4.2.1
+/// and §4.2.4).
+fn origin_form(target: &[u8], method: Method) -> Result<Routed, HeadError> {
+    let whole = Routed {
+        start: 0,
+        end: target.len(),
+        empty_path: false,
+    };
     if target[0] == b'/' || target == b"*" || method == Method::Connect {
-        return Ok((0, target.len()));
+        return Ok(whole);
     }
     let lower = |n: usize| target.get(..n).map(|p| p.to_ascii_lowercase());
     let scheme = if lower(7).as_deref() == Some(b"http://") {
@@ -380,16 +413,21 @@ fn origin_form(target: &[u8], method: Method) -> Result<(usize, usize), HeadErro
     } else {
         return Err(HeadError::InvalidTarget);
     };
-    match target[scheme..]
+    let rest = &target[scheme..];
+    let authority_len = rest
         .iter()
         .position(|&b| b == b'/' || b == b'?')
-    {
-        Some(i) if target[scheme + i] == b'/' => Ok((scheme + i, target.len())),
-        // `http://host` or `http://host?q` has the empty path, served as `/`;
-        // we cannot point into the bytes for a `/` that is not there, so the
-        // authority's last byte stands in only when it is a `/`.
-        _ => Err(HeadError::InvalidTarget),
+        .unwrap_or(rest.len());
+    let authority = &rest[..authority_len];
+    if authority.is_empty() || authority.contains(&b'@') {
+        return Err(HeadError::InvalidTarget);
     }
+    let start = scheme + authority_len;
+    Ok(Routed {
+        start,
+        empty_path: target.get(start) != Some(&b'/'),
+        ..whole
+    })
 }
 
 fn parse_version(v: &[u8]) -> Result<Version, HeadError> {

@@ -119,6 +119,30 @@ fn accepted_heads() {
 }
 
 #[test]
+fn absolute_form_with_the_empty_path_is_served_as_slash() {
+    let h = head(b"GET http://x HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n");
+    assert_eq!((h.target(), h.path(), h.query()), ("/", "/", None));
+    assert_eq!(
+        h.header("x-a"),
+        Some(&b"1"[..]),
+        "fields stay where they were"
+    );
+    assert_eq!(h.host(), Some("x"));
+    let h = head(b"GET HTTP://X:8080?after=3 HTTP/1.1\r\nHost: X:8080\r\n\r\n");
+    assert_eq!(
+        (h.target(), h.path(), h.query()),
+        ("/?after=3", "/", Some("after=3"))
+    );
+    let h = head(b"HEAD https://x? HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!((h.target(), h.path(), h.query()), ("/?", "/", Some("")));
+    let h = head(b"GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        (h.target(), h.path(), h.query()),
+        ("/healthz", "/healthz", None)
+    );
+}
+
+#[test]
 fn accessors() {
     let h = head(b"POST /comments?after=3 HTTP/1.1\r\nhOsT: example.com:8080\r\nContent-Length:  \t5 \r\nX-A: 1\r\nx-a: 2\r\n\r\n");
     assert_eq!(h.method_str(), "POST");
@@ -202,6 +226,11 @@ fn refused_heads() {
         (b"GET a HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
         (b"GET /\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
         (b"GET\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http:///p HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http://?q HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
         (b"GET /\r\nHost: x\r\n\r\n", E::InvalidVersion),
         (b"GET / http/1.1\r\nHost: x\r\n\r\n", E::InvalidVersion),
         (b"GET / HTTP/1\r\nHost: x\r\n\r\n", E::InvalidVersion),
