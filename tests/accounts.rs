@@ -490,6 +490,22 @@ fn cross_site_posts_are_refused() {
     assert_eq!(r.status, 201, "same origin is fine");
     let r = post(&s, "/logout", "application/json", "", "Origin: null\r\n");
     assert_eq!(r.status, 403);
+    // With an absolute-form target the origin is the target's authority,
+    // and the Host field is ignored (RFC 9112 section 3.2.2).
+    let absolute = |host: &str, origin: &str| {
+        let body = r#"{"username":"absolute","password":"12345678"}"#;
+        s.send(
+            format!(
+                "POST http://localhost/signup HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .status
+    };
+    assert_eq!(absolute("evil.example", "http://evil.example"), 403);
+    assert_eq!(absolute("evil.example", "http://localhost"), 201);
 }
 
 #[test]

@@ -43,7 +43,19 @@ fn seen(h: &RequestHead) -> Seen {
     )
 }
 
-fn check_accessors(h: &RequestHead) {
+/// The request target as the head's bytes carry it.
+fn sent_target(head: &[u8]) -> &[u8] {
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(0);
+    let rest = &head[start..];
+    let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+    line.split(|&b| b == b' ').nth(1).unwrap_or_default()
+}
+
+/// `sent` is the target as the request line carried it.
+fn check_accessors(h: &RequestHead, sent: &[u8]) {
     let method = h.method_str();
     assert!(
         !method.is_empty() && method.bytes().all(is_tchar),
@@ -106,9 +118,28 @@ fn check_accessors(h: &RequestHead) {
 
     let hosts: Vec<&[u8]> = h.headers("host").collect();
     assert!(hosts.len() <= 1);
-    assert_eq!(h.host().map(str::as_bytes), hosts.first().copied());
     if h.version().as_str() == "HTTP/1.1" {
-        assert!(h.host().is_some());
+        assert_eq!(hosts.len(), 1);
+    }
+    if sent.starts_with(b"/") || sent == b"*" || h.method() == Method::Connect {
+        assert_eq!(h.target().as_bytes(), sent);
+        assert_eq!(h.host().map(str::as_bytes), hosts.first().copied());
+    } else {
+        // Absolute-form: the host is the target's authority, the Host field
+        // is ignored (RFC 9112 §3.2.2), and routing gets the rest, the
+        // empty path as `/`.
+        let host = h.host().expect("an absolute-form target has a host");
+        assert!(!host.is_empty() && !host.contains('@'), "{host:?}");
+        let scheme_end = sent.windows(3).position(|w| w == b"://").unwrap() + 3;
+        let after = &sent[scheme_end..];
+        assert!(after.starts_with(host.as_bytes()), "{host:?}");
+        let rest = &after[host.len()..];
+        if rest.starts_with(b"/") {
+            assert_eq!(h.target().as_bytes(), rest);
+        } else {
+            assert!(rest.is_empty() || rest.starts_with(b"?"), "{rest:?}");
+            assert_eq!(h.target().as_bytes(), [&b"/"[..], rest].concat());
+        }
     }
     match h.framing() {
         BodyFraming::Length(n) => {
@@ -148,7 +179,7 @@ fuzz_target!(|data: &[u8]| {
             let used = *used;
             assert!(used > 0 && used <= data.len());
             assert_eq!(data[used - 1], b'\n');
-            check_accessors(head);
+            check_accessors(head, sent_target(&data[..used]));
             match parse_request_head(&data[..used]) {
                 Ok(Parsed::Complete(alone, u)) => {
                     assert_eq!(u, used);

@@ -203,7 +203,8 @@ impl RequestHead {
         self.expect_continue
     }
 
-    /// The `Host` field value, if one was sent.
+    /// The request's host: the authority of an absolute-form target, else
+    /// the `Host` field value, if one was sent.
     pub fn host(&self) -> Option<&str> {
         self.host.as_ref().map(|r| ascii(&self.bytes[range(r)]))
     }
@@ -307,16 +308,18 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> 
     };
 
     // From here on everything is relative to the copy of the head.
-    let (bytes, target, path_end) = if rl.empty_path {
+    let routed = &buf[start..][range(&rl.target)];
+    let (bytes, target, path_end) = if rl.authority.is_some() && !routed.starts_with(b"/") {
         // `http://host` and `http://host?q` have the empty path, which means
         // `/` (RFC 9110 §4.2.3). There is no `/` byte in the head to point
-        // at, so the copy gets one appended, followed by the query; the
-        // field ranges stay valid since they point before it.
-        let mut v = Vec::with_capacity(head_end - start + 1 + rl.target.len());
+        // at, so the copy gets one appended, followed by the query (all
+        // that `routed` holds here); the field ranges stay valid since
+        // they point before it.
+        let mut v = Vec::with_capacity(head_end - start + 1 + routed.len());
         v.extend_from_slice(&buf[start..head_end]);
         let slash = v.len() as u32;
         v.push(b'/');
-        v.extend_from_slice(&buf[start + rl.target.start as usize..start + rl.target.end as usize]);
+        v.extend_from_slice(routed);
         let end = v.len() as u32;
         (v.into_boxed_slice(), slash..end, slash + 1)
     } else {
@@ -336,6 +339,11 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Parsed<RequestHead>, HeadError> 
         bytes,
     };
     check_semantics(&mut head)?;
+    // RFC 9112 §3.2.2: with an absolute-form target the server uses its
+    // authority and ignores the `Host` field (which must still be sent).
+    if let Some(authority) = rl.authority {
+        head.host = Some(authority);
+    }
     Ok(Parsed::Complete(head, head_end))
 }
 
@@ -344,9 +352,9 @@ struct RequestLine {
     method_end: u32,
     target: Range<u32>,
     path_end: u32,
-    /// An absolute-form target with the empty path: `target` is its query
-    /// part (`?q` or nothing), to be served as `/` plus that.
-    empty_path: bool,
+    /// The authority of an absolute-form target (then `target` is the
+    /// rest, which may lack the leading `/`).
+    authority: Option<Range<u32>>,
     version: Version,
 }
 
@@ -378,7 +386,9 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
         method_end: method.len() as u32,
         target: ts as u32..te as u32,
         path_end: path_end as u32,
-        empty_path: routed.empty_path,
+        authority: routed
+            .authority
+            .map(|a| (t0 + a.start) as u32..(t0 + a.end) as u32),
         version,
     })
 }
@@ -387,20 +397,21 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
 struct Routed {
     start: usize,
     end: usize,
-    /// The path is empty (`http://host`, `http://host?q`): `/` goes first.
-    empty_path: bool,
+    /// Where the host of an absolute-form target is.
+    authority: Option<Range<usize>>,
 }
 
 /// The part of `target` that routing uses: all of an origin-form or
 /// asterisk-form target, the path and query of an absolute-form one
 /// (RFC 9112 §3.2), and all of an authority-form one for CONNECT. An
-/// absolute-form target needs a host, without userinfo (RFC 9110 §4.2.1
-/// and §4.2.4).
+/// absolute-form target needs a host (RFC 9110 §4.2.1), checked as the
+/// `Host` field is; that refuses userinfo too (§4.2.4), since `@` is not a
+/// host byte.
 fn origin_form(target: &[u8], method: Method) -> Result<Routed, HeadError> {
     let whole = Routed {
         start: 0,
         end: target.len(),
-        empty_path: false,
+        authority: None,
     };
     if target[0] == b'/' || target == b"*" || method == Method::Connect {
         return Ok(whole);
@@ -419,13 +430,13 @@ fn origin_form(target: &[u8], method: Method) -> Result<Routed, HeadError> {
         .position(|&b| b == b'/' || b == b'?')
         .unwrap_or(rest.len());
     let authority = &rest[..authority_len];
-    if authority.is_empty() || authority.contains(&b'@') {
+    if authority.is_empty() || !authority.iter().all(|&b| is_host_byte(b)) {
         return Err(HeadError::InvalidTarget);
     }
     let start = scheme + authority_len;
     Ok(Routed {
         start,
-        empty_path: target.get(start) != Some(&b'/'),
+        authority: Some(scheme..start),
         ..whole
     })
 }

@@ -135,7 +135,8 @@ fn absolute_form_with_the_empty_path_is_served_as_slash() {
     );
     let h = head(b"HEAD https://x? HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!((h.target(), h.path(), h.query()), ("/?", "/", Some("")));
-    let h = head(b"GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let h = head(b"GET http://x/healthz HTTP/1.1\r\nHost: y\r\n\r\n");
+    assert_eq!(h.host(), Some("x"), "the target's authority, not Host");
     assert_eq!(
         (h.target(), h.path(), h.query()),
         ("/healthz", "/healthz", None)
@@ -231,6 +232,8 @@ fn refused_heads() {
         (b"GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
         (b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
         (b"GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http://a,b/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http://x/ HTTP/1.1\r\n\r\n", E::MissingHost),
         (b"GET /\r\nHost: x\r\n\r\n", E::InvalidVersion),
         (b"GET / http/1.1\r\nHost: x\r\n\r\n", E::InvalidVersion),
         (b"GET / HTTP/1\r\nHost: x\r\n\r\n", E::InvalidVersion),
