@@ -579,6 +579,71 @@ fn concurrent_posts_from_many_sessions_are_stored_exactly_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The stored hashes of the journal in `dir`, in record order (the
+/// journal's records hold them as plain text).
+fn journaled_hashes(dir: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(dir.join("journal.log")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    text.match_indices("pbkdf2_sha256$")
+        .map(|(at, _)| {
+            text[at..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || "$+/=_".contains(c)))
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn login_upgrades_a_hash_made_at_another_cost_and_the_journal_keeps_it() {
+    let dir = temp_dir("rehash");
+    let d = dir.to_str().unwrap();
+    {
+        let s = Server::start(&["--data-dir", d, "--pbkdf2-iterations", "1000"]);
+        assert_eq!(signup(&s, "liam", "right password").status, 201);
+        login(&s, "liam", "right password");
+    }
+    let hashes = journaled_hashes(&dir);
+    assert_eq!(hashes.len(), 1, "same cost: no second record {hashes:?}");
+    assert!(hashes[0].starts_with("pbkdf2_sha256$1000$"), "{hashes:?}");
+    {
+        let s = Server::start(&["--data-dir", d, "--pbkdf2-iterations", "2000"]);
+        assert_eq!(
+            post_json(
+                &s,
+                "/login",
+                r#"{"username":"liam","password":"wrong password"}"#,
+                None
+            )
+            .status,
+            401,
+            "a failed login changes nothing"
+        );
+        login(&s, "liam", "right password");
+        login(&s, "liam", "right password");
+    }
+    let hashes = journaled_hashes(&dir);
+    assert_eq!(
+        hashes.len(),
+        2,
+        "one upgrade, then nothing to do {hashes:?}"
+    );
+    assert!(hashes[1].starts_with("pbkdf2_sha256$2000$"), "{hashes:?}");
+    // Replayed, the later record wins: the old password still opens the
+    // account, now with the new hash, so a third start at 2000 adds nothing.
+    let s = Server::start(&["--data-dir", d, "--pbkdf2-iterations", "2000"]);
+    assert!(
+        s.wait_stderr("replayed 1 users and 0 comments", Duration::from_secs(5)),
+        "{}",
+        s.stderr()
+    );
+    login(&s, "liam", "right password");
+    drop(s);
+    assert_eq!(journaled_hashes(&dir).len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn restart_with_data_dir_keeps_users_and_comments_but_not_sessions() {
     let dir = temp_dir("restart");

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use crate::crypto::{check_random_source, hash_password, new_salt};
+use crate::crypto::{check_random_source, hash_password, must_update, new_salt};
 use crate::http::{Method, Request, RequestHead, Response};
 use crate::limits::{SESSION_SWEEP_INTERVAL, SESSION_TTL};
 use crate::server::{Handler, Reply};
@@ -152,6 +152,33 @@ impl App {
 
     fn hash_new_password(&self, password: &str) -> io::Result<String> {
         Ok(hash_password(password, &new_salt()?, self.iterations))
+    }
+
+    /// After a successful login: a hash made at another cost (or with a
+    /// short salt) is made again from the password just checked, as Django
+    /// does, so raising `--pbkdf2-iterations` strengthens each account at
+    /// its next login. The journal gets the new hash as a later `User`
+    /// record, which replay lets win, and the login waits for its fsync as a
+    /// signup does (one shared fsync, beside two hashes), so what a restart
+    /// finds is what the login left. If the random source or the journal
+    /// fails, the old hash, which still opens the account, stays.
+    fn upgrade_hash(&self, username: &str, old_hash: &str, password: &str) {
+        if !must_update(old_hash, self.iterations) {
+            return;
+        }
+        let Ok(new_hash) = self.hash_new_password(password) else {
+            return;
+        };
+        let replaced = self.users.replace_hash(username, old_hash, new_hash, |u| {
+            self.enqueue(&Record::User {
+                username: username.to_string(),
+                password_hash: u.password_hash.clone(),
+                created_at: u.created_at,
+            })
+        });
+        if let Ok(Some(ticket)) = replaced {
+            let _ = self.wait_durable(ticket);
+        }
     }
 }
 

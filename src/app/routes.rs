@@ -113,6 +113,7 @@ pub fn login(app: &App, req: &Request) -> Response {
         return private(error(401, BAD_CREDENTIALS));
     }
     app.throttle.clear(username);
+    app.upgrade_hash(username, encoded, password);
     // No session fixation: whatever session the request carried is dropped,
     // and the new one has a fresh id.
     for id in session_cookies(req) {

@@ -62,6 +62,34 @@ impl UserStore {
         Ok(t)
     }
 
+    /// Replaces `username`'s hash with `new_hash` if it is still
+    /// `old_hash`; if a concurrent login replaced it first, nothing happens
+    /// and the answer is `Ok(None)`. `persist` runs under the lock just
+    /// before the change, as for [`UserStore::insert`]; if it fails, the old
+    /// hash stays.
+    pub fn replace_hash<T, E>(
+        &self,
+        username: &str,
+        old_hash: &str,
+        new_hash: String,
+        persist: impl FnOnce(&User) -> Result<T, E>,
+    ) -> Result<Option<T>, E> {
+        let mut map = self.lock();
+        let Some(user) = map.get_mut(username) else {
+            return Ok(None);
+        };
+        if user.password_hash != old_hash {
+            return Ok(None);
+        }
+        let updated = User {
+            password_hash: new_hash,
+            created_at: user.created_at,
+        };
+        let t = persist(&updated)?;
+        *user = updated;
+        Ok(Some(t))
+    }
+
     /// Puts back a user read from the journal (a later record wins).
     pub fn restore(&self, username: String, user: User) {
         self.lock().insert(username, user);
@@ -141,5 +169,45 @@ mod tests {
         ));
         assert!(!s.exists("b"), "a failed persist adds nothing");
         assert_eq!(s.password_hash("a").as_deref(), Some("h"));
+    }
+
+    #[test]
+    fn replace_hash_only_over_the_hash_it_read() {
+        let s = UserStore::new();
+        let u = User {
+            password_hash: "old".into(),
+            created_at: 7,
+        };
+        s.insert("a", u, |_| Ok::<_, ()>(())).unwrap();
+        assert_eq!(
+            s.replace_hash("a", "old", "bad".into(), |_| Err::<(), _>("disk")),
+            Err("disk")
+        );
+        assert_eq!(
+            s.password_hash("a").as_deref(),
+            Some("old"),
+            "a failed persist changes nothing"
+        );
+        let persisted = s.replace_hash("a", "old", "new".into(), |u| Ok::<_, ()>(u.clone()));
+        assert_eq!(
+            persisted,
+            Ok(Some(User {
+                password_hash: "new".into(),
+                created_at: 7
+            })),
+            "the record keeps the creation time"
+        );
+        assert_eq!(s.password_hash("a").as_deref(), Some("new"));
+        let mut called = false;
+        let stale = s.replace_hash("a", "old", "newer".into(), |_| {
+            called = true;
+            Ok::<_, ()>(())
+        });
+        assert_eq!(stale, Ok(None));
+        assert!(!called, "nothing is persisted over a hash already replaced");
+        assert_eq!(s.password_hash("a").as_deref(), Some("new"));
+        let nobody = s.replace_hash("b", "old", "x".into(), |_| Ok::<_, ()>(()));
+        assert_eq!(nobody, Ok(None));
+        assert!(!s.exists("b"));
     }
 }
