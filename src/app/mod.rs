@@ -142,6 +142,16 @@ impl App {
         }
     }
 
+    /// Queues `username`'s record: a new user, or a new hash (replay keeps
+    /// the last record of each user).
+    fn enqueue_user(&self, username: &str, user: &User) -> io::Result<Option<Ticket>> {
+        self.enqueue(&Record::User {
+            username: username.to_string(),
+            password_hash: user.password_hash.clone(),
+            created_at: user.created_at,
+        })
+    }
+
     /// Waits until a queued record is on disk.
     fn wait_durable(&self, ticket: Option<Ticket>) -> io::Result<()> {
         match (&self.journal, ticket) {
@@ -170,11 +180,7 @@ impl App {
             return;
         };
         let replaced = self.users.replace_hash(username, old_hash, new_hash, |u| {
-            self.enqueue(&Record::User {
-                username: username.to_string(),
-                password_hash: u.password_hash.clone(),
-                created_at: u.created_at,
-            })
+            self.enqueue_user(username, u)
         });
         if let Ok(Some(ticket)) = replaced {
             let _ = self.wait_durable(ticket);

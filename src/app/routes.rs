@@ -61,13 +61,9 @@ pub fn signup(app: &App, req: &Request) -> Response {
         password_hash,
         created_at,
     };
-    let ticket = app.users.insert(username, user, |u| {
-        app.enqueue(&Record::User {
-            username: username.to_string(),
-            password_hash: u.password_hash.clone(),
-            created_at: u.created_at,
-        })
-    });
+    let ticket = app
+        .users
+        .insert(username, user, |u| app.enqueue_user(username, u));
     let ticket = match ticket {
         Ok(t) => t,
         Err(InsertError::Taken) => return error(409, "username already taken"),
