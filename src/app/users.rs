@@ -151,13 +151,17 @@ mod tests {
         assert!(!valid_password("1234567\0"));
     }
 
+    fn user(password_hash: &str, created_at: i64) -> User {
+        User {
+            password_hash: password_hash.into(),
+            created_at,
+        }
+    }
+
     #[test]
     fn insert_once() {
         let s = UserStore::new();
-        let u = User {
-            password_hash: "h".into(),
-            created_at: 0,
-        };
+        let u = user("h", 0);
         assert!(s.insert("a", u.clone(), |_| Ok::<_, ()>(())).is_ok());
         assert!(matches!(
             s.insert("a", u.clone(), |_| Ok::<_, ()>(())),
@@ -174,11 +178,7 @@ mod tests {
     #[test]
     fn replace_hash_only_over_the_hash_it_read() {
         let s = UserStore::new();
-        let u = User {
-            password_hash: "old".into(),
-            created_at: 7,
-        };
-        s.insert("a", u, |_| Ok::<_, ()>(())).unwrap();
+        s.insert("a", user("old", 7), |_| Ok::<_, ()>(())).unwrap();
         assert_eq!(
             s.replace_hash("a", "old", "bad".into(), |_| Err::<(), _>("disk")),
             Err("disk")
@@ -191,10 +191,7 @@ mod tests {
         let persisted = s.replace_hash("a", "old", "new".into(), |u| Ok::<_, ()>(u.clone()));
         assert_eq!(
             persisted,
-            Ok(Some(User {
-                password_hash: "new".into(),
-                created_at: 7
-            })),
+            Ok(Some(user("new", 7))),
             "the record keeps the creation time"
         );
         assert_eq!(s.password_hash("a").as_deref(), Some("new"));
