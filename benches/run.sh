@@ -27,6 +27,10 @@
 #   --idle-conns N       idle connections for the idle scenario (default 10000)
 #   --login-conns N      concurrent login clients (default 2 per CPU)
 #   --stateful-args 'A'  extra flags for every stateful start (e.g. '--threads 8')
+#   --contract-fields    the peers also send the fields stateful's contract requires
+#                        of every response (Server, X-Content-Type-Options), so
+#                        the /healthz answers compared carry the same fields; the
+#                        table's notes give each answer's size either way
 #   --keep-logs          keep every server's stdout/stderr (stateful's access log
 #                        included) in the results folder; default: stderr to /dev/null
 #   --out DIR            results folder (default benches/results/run-DATE)
@@ -63,6 +67,7 @@ IDLE_PROBES=200
 LOGIN_CONNS=$(( $(nproc) * 2 ))
 STATEFUL_ARGS=""
 KEEP_LOGS=0
+CONTRACT_FIELDS=0
 OUT=""
 BENCH_ITERATIONS=1000          # --pbkdf2-iterations for scenarios that only need a session
 USER_NAME=bench
@@ -87,6 +92,7 @@ while [[ $# -gt 0 ]]; do
     --login-conns) LOGIN_CONNS=$2; shift 2 ;;
     --stateful-args) STATEFUL_ARGS=$2; shift 2 ;;
     --keep-logs) KEEP_LOGS=1; shift ;;
+    --contract-fields) CONTRACT_FIELDS=1; shift ;;
     --out) OUT=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -160,6 +166,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
+# The Rust peers read this (lib/common.sh's nginx config reads CONTRACT_FIELDS).
+if [[ $CONTRACT_FIELDS == 1 ]]; then export PEER_CONTRACT_FIELDS=1; else unset PEER_CONTRACT_FIELDS; fi
 CLIENT_PREFIX=()
 [[ $PIN == on ]] && CLIENT_PREFIX=(taskset -c "$CLIENT_CPUS")
 {
@@ -167,6 +175,7 @@ CLIENT_PREFIX=()
        "server_cpus=$SERVER_CPUS client_cpus=$CLIENT_CPUS duration=$DURATION warmup=$WARMUP" \
        "login_duration=$LOGIN_DURATION login_conns=$LOGIN_CONNS idle_conns=$IDLE_CONNS" \
        "max_noise=$MAX_NOISE rounds=$ROUNDS nofile=$(ulimit -n) clk_tck=$CLK_TCK" \
+       "contract_fields=$CONTRACT_FIELDS" \
        "stateful=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
        "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')" \
        "nginx=$(nginx -v 2>&1 | sed 's#.*/##')" \
@@ -311,8 +320,10 @@ run_scenario() {
     echo "scenario=$sc server=$srv round=$ROUND failed=setup" >> "$RESULTS"
   else
     case "$sc" in
-      ka50) measure "$sc" "$srv" "$DURATION" 50 /healthz 2 - ;;
-      ka500) measure "$sc" "$srv" "$DURATION" 500 /healthz 2 - ;;
+      ka50|ka500)
+        # the size of the answer wrk parses, status line and fields included
+        measure "$sc" "$srv" "$DURATION" "${sc#ka}" /healthz 2 "$(curl -s -o /dev/null \
+          -w '%{size_header}+%{size_download}' "http://$HOST:$SRV_PORT/healthz")B-answer" ;;
       close) measure "$sc" "$srv" "$DURATION" 50 /healthz 2 - -H 'Connection: close' ;;
       pipe16) BENCH_DEPTH=16 measure "$sc" "$srv" "$DURATION" 50 /healthz 2 - ;;
       me) measure "$sc" "$srv" "$DURATION" 50 /me 2 - -H "Cookie: sessionid=$cookie" ;;

@@ -139,7 +139,8 @@ http {
     scgi_temp_path $dir/scgi;
     server {
         listen $HOST:$port backlog=4096;
-        location = /healthz { default_type text/plain; return 200 "ok"; }
+        location = /healthz { default_type text/plain;$( [[ ${CONTRACT_FIELDS:-0} == 1 ]] &&
+          echo ' add_header X-Content-Type-Options nosniff always;') return 200 "ok"; }
         location / { default_type text/plain; return 404 "not found"; }
     }
 }

@@ -158,6 +158,9 @@ def wrk_row(sc, srv, run, settings):
         notes.append("latency per batch of 16")
     if sc == "comments" and run.get("note", "-") != "-":
         notes.append("response " + run["note"].replace("B-body", " B"))
+    if run.get("note", "-").endswith("B-answer"):
+        head, body = run["note"][: -len("B-answer")].split("+")
+        notes.append(f"answer {int(head) + int(body)} B")
     if sc == "login":
         cpu_pct = 100.0 * num(run, "srv_ticks") / (secs * clk)
         notes.append(f"{int(num(run, 'requests'))} logins, {run.get('conns')} clients, "
@@ -263,7 +266,10 @@ def main():
           f"{settings.get('duration', '?')} s per run after a {settings.get('warmup', '?')} s "
           f"warm-up, {settings.get('rounds', '1')} round(s); login {settings.get('login_duration', '?')} s; each server restarted per "
           f"scenario; nginx {settings.get('nginx', '?')}; kernel {settings.get('kernel', '?')}; "
-          f"temp fs {settings.get('tmp_fs', '?')}. `!` = other processes used more than "
+          f"temp fs {settings.get('tmp_fs', '?')}. "
+          + ("The peers sent the contract's fields too (--contract-fields: Server, "
+             "X-Content-Type-Options). " if settings.get("contract_fields") == "1" else "")
+          + f"`!` = other processes used more than "
           f"{settings.get('max_noise', '?')}% of a core during the run, or the hypervisor "
           f"took that much from this VM (steal). Errors: c connect, "
           f"r read, w write, t timeout, s status >= 400. Absolute numbers on a shared VM drift "

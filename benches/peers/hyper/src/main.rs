@@ -1,17 +1,28 @@
 //! Benchmark peer: hyper 1.x HTTP/1.1 server on a multi-threaded tokio runtime
 //! (one worker per CPU the process may run on), one task per connection.
 //! `GET /healthz` answers 200 `ok`; any other path 404. Usage: `peer-hyper PORT`.
+//! With `PEER_CONTRACT_FIELDS` set, it also sends the fields stateful's contract
+//! requires of every response and hyper leaves out (`Server`,
+//! `X-Content-Type-Options`), so both put the same fields on the wire.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::header::HeaderValue;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+
+/// Whether to add the contract's fields (read once from the environment).
+fn contract_fields() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PEER_CONTRACT_FIELDS").is_some())
+}
 
 async fn answer(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, body) = if req.uri().path() == "/healthz" {
@@ -25,6 +36,14 @@ async fn answer(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
         hyper::header::CONTENT_TYPE,
         "text/plain".parse().expect("static header value"),
     );
+    if contract_fields() {
+        let headers = resp.headers_mut();
+        headers.insert(hyper::header::SERVER, HeaderValue::from_static("hyper"));
+        headers.insert(
+            hyper::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    }
     Ok(resp)
 }
 
