@@ -100,6 +100,9 @@ pub const COMMENTS_PAGE_MAX: usize = 1000;
 pub const SESSION_TTL: Duration = Duration::from_secs(1_209_600);
 /// How often expired sessions are swept from memory.
 pub const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// How far a session's `last_seen_at` may lag: a store writes it at most
+/// this often per session, so a request costs no write.
+pub const LAST_SEEN_GRANULARITY: Duration = Duration::from_secs(60);
 /// Default `--max-sessions`; a login beyond it gets 503.
 pub const MAX_SESSIONS: usize = 1_000_000;
 /// Failed logins for one username within [`LOGIN_THROTTLE_WINDOW`] after

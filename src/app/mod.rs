@@ -12,6 +12,7 @@ pub mod body;
 pub mod comments;
 mod routes;
 pub mod sessions;
+pub mod store;
 pub mod throttle;
 pub mod users;
 
