@@ -96,6 +96,8 @@ pub const COMMENT_MAX: usize = 4096;
 /// Default and largest `limit` of `GET /comments`.
 pub const COMMENTS_PAGE_DEFAULT: usize = 100;
 pub const COMMENTS_PAGE_MAX: usize = 1000;
+/// Most bytes of a login's `User-Agent` kept with its session.
+pub const USER_AGENT_MAX: usize = 200;
 /// Lifetime of a session after login (Django's SESSION_COOKIE_AGE).
 pub const SESSION_TTL: Duration = Duration::from_secs(1_209_600);
 /// How often expired sessions are swept from memory.

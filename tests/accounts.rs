@@ -520,7 +520,15 @@ fn methods_and_paths() {
         ("GET", "/missing", 404, None),
         ("POST", "/missing", 404, None),
         ("PUT", "/comments", 501, None),
-        ("DELETE", "/me", 501, None),
+        ("PATCH", "/comments", 501, None),
+        // DELETE is served (on /comments/ID), so elsewhere it is 405.
+        ("DELETE", "/me", 405, Some("GET, HEAD")),
+        ("DELETE", "/signup", 405, Some("POST")),
+        ("DELETE", "/comments", 405, Some("GET, HEAD, POST")),
+        ("GET", "/comments/1", 405, Some("DELETE")),
+        ("GET", "/comments/1/delete", 405, Some("POST")),
+        ("GET", "/sessions", 401, None),
+        ("GET", "/password", 405, Some("POST")),
     ];
     for (method, path, status, allow) in cases {
         let r = s.send(format!("{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());

@@ -28,9 +28,23 @@ impl Fields {
             Err(dup) => Err(BodyError::Invalid(dup.to_string())),
         }
     }
+
+    /// A field that may be absent.
+    pub fn optional(&self, name: &str) -> Result<Option<&str>, BodyError> {
+        single_field(&self.0, name).map_err(|dup| BodyError::Invalid(dup.to_string()))
+    }
 }
 
 /// Decodes the body by its `Content-Type`.
+/// Like [`fields`], but an empty body (curl's `-X POST`) is no fields at
+/// all rather than a 415 or a 400, whatever its `Content-Type`.
+pub fn fields_or_none(req: &Request) -> Result<Fields, BodyError> {
+    if req.body.is_empty() {
+        return Ok(Fields(Vec::new()));
+    }
+    fields(req)
+}
+
 pub fn fields(req: &Request) -> Result<Fields, BodyError> {
     let media = req.head.header("content-type").map(parse_media_type);
     match media {

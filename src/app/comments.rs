@@ -1,53 +1,89 @@
-//! The comment board: comments in id order, each with its JSON encoding
-//! made once when it is posted. Readers see a comment only once it is
-//! durable (the *published* watermark), so a page never shows a comment
-//! that a crash could take back, and never has a gap that fills in later.
+//! The comment board in memory: comments in id order, each kept compactly
+//! (an interned author, the text in one allocation) so that a comment costs
+//! its text plus a fixed few dozen bytes. Readers see a comment only once
+//! it is *published* (for the journal: durable), so a page never shows a
+//! comment that a crash could take back, and never has a gap that fills in
+//! later. Deleted comments leave a tombstone, so ids are never reused.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::store::DeleteOutcome;
 use crate::http::date::{rfc3339, system_time_from_unix};
 use crate::json::ObjectWriter;
 
+/// A comment as the routes see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     pub id: u64,
-    pub author: String,
+    pub author: Arc<str>,
     pub text: String,
     /// Unix seconds.
     pub created_at: i64,
-    /// `{"id":..,"author":..,"text":..,"created_at":..}`
-    pub json: String,
 }
 
 impl Comment {
-    pub fn new(id: u64, author: String, text: String, created_at: i64) -> Comment {
+    /// `{"id":..,"author":..,"text":..,"created_at":..}`
+    pub fn json(&self) -> String {
         let mut w = ObjectWriter::new();
-        w.number("id", id)
-            .string("author", &author)
-            .string("text", &text)
-            .string("created_at", &rfc3339(system_time_from_unix(created_at)));
-        let json = w.finish();
-        Comment {
-            id,
-            author,
-            text,
-            created_at,
-            json,
-        }
+        w.number("id", self.id)
+            .string("author", &self.author)
+            .string("text", &self.text)
+            .string(
+                "created_at",
+                &rfc3339(system_time_from_unix(self.created_at)),
+            );
+        w.finish()
     }
 }
 
+/// One comment as the board keeps it: 40 bytes plus the text.
+struct Entry {
+    id: u64,
+    created_at: i64,
+    /// Empty once deleted (a live comment's text is never empty).
+    text: Box<str>,
+    author: u32,
+}
+
+#[derive(Default)]
 struct Board {
-    /// Sorted by id; ids are 1, 2, 3, ... without gaps.
-    comments: Vec<Arc<Comment>>,
+    /// Sorted by id.
+    entries: Vec<Entry>,
+    authors: Vec<Arc<str>>,
+    author_index: HashMap<Arc<str>, u32>,
     next_id: u64,
+}
+
+impl Board {
+    fn author(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.author_index.get(name) {
+            return i;
+        }
+        let i = self.authors.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.authors.push(Arc::clone(&name));
+        self.author_index.insert(name, i);
+        i
+    }
+
+    fn comment(&self, e: &Entry) -> Comment {
+        Comment {
+            id: e.id,
+            author: Arc::clone(&self.authors[e.author as usize]),
+            text: e.text.to_string(),
+            created_at: e.created_at,
+        }
+    }
 }
 
 pub struct CommentStore {
     board: Mutex<Board>,
     /// Highest id readers may see.
     published: AtomicU64,
+    /// Bumped by every publication and deletion: the listing's `ETag`.
+    version: AtomicU64,
 }
 
 impl Default for CommentStore {
@@ -60,10 +96,11 @@ impl CommentStore {
     pub fn new() -> Self {
         CommentStore {
             board: Mutex::new(Board {
-                comments: Vec::new(),
                 next_id: 1,
+                ..Board::default()
             }),
             published: AtomicU64::new(0),
+            version: AtomicU64::new(0),
         }
     }
 
@@ -81,17 +118,23 @@ impl CommentStore {
         text: &str,
         created_at: i64,
         persist: impl FnOnce(&Comment) -> Result<T, E>,
-    ) -> Result<(Arc<Comment>, T), E> {
+    ) -> Result<(Comment, T), E> {
         let mut board = self.lock();
-        let comment = Arc::new(Comment::new(
-            board.next_id,
-            author.to_string(),
-            text.to_string(),
+        let author_index = board.author(author);
+        let comment = Comment {
+            id: board.next_id,
+            author: Arc::clone(&board.authors[author_index as usize]),
+            text: text.to_string(),
             created_at,
-        ));
+        };
         let t = persist(&comment)?;
         board.next_id += 1;
-        board.comments.push(Arc::clone(&comment));
+        board.entries.push(Entry {
+            id: comment.id,
+            created_at,
+            text: text.into(),
+            author: author_index,
+        });
         Ok((comment, t))
     }
 
@@ -99,36 +142,104 @@ impl CommentStore {
     /// order, so when `id` is durable every lower id is too.
     pub fn publish(&self, id: u64) {
         self.published.fetch_max(id, Ordering::SeqCst);
+        self.version.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Up to `limit` published comments with ids above `after`, oldest
     /// first.
-    pub fn page(&self, after: u64, limit: usize) -> Vec<Arc<Comment>> {
+    pub fn page(&self, after: u64, limit: usize) -> Vec<Comment> {
         let published = self.published.load(Ordering::SeqCst);
         let board = self.lock();
-        let start = board.comments.partition_point(|c| c.id <= after);
-        board.comments[start..]
+        let start = board.entries.partition_point(|e| e.id <= after);
+        board.entries[start..]
             .iter()
-            .take_while(|c| c.id <= published)
+            .take_while(|e| e.id <= published)
+            .filter(|e| !e.text.is_empty())
             .take(limit)
-            .cloned()
+            .map(|e| board.comment(e))
             .collect()
     }
 
-    /// Puts back comments read from the journal, all published.
-    pub fn restore(&self, mut comments: Vec<Comment>) {
-        comments.sort_by_key(|c| c.id);
-        comments.dedup_by_key(|c| c.id);
+    /// The newest `limit` published comments with ids below `before`,
+    /// oldest of them first.
+    pub fn page_before(&self, before: Option<u64>, limit: usize) -> Vec<Comment> {
+        let published = self.published.load(Ordering::SeqCst);
+        let bound = before.map_or(published, |b| b.saturating_sub(1).min(published));
+        let board = self.lock();
+        let end = board.entries.partition_point(|e| e.id <= bound);
+        let mut page: Vec<Comment> = board.entries[..end]
+            .iter()
+            .rev()
+            .filter(|e| !e.text.is_empty())
+            .take(limit)
+            .map(|e| board.comment(e))
+            .collect();
+        page.reverse();
+        page
+    }
+
+    /// Deletes comment `id` if `by` wrote it; `persist` runs under the lock
+    /// before the deletion, as for [`CommentStore::post`].
+    pub fn delete<E>(
+        &self,
+        id: u64,
+        by: &str,
+        persist: impl FnOnce() -> Result<(), E>,
+    ) -> Result<DeleteOutcome, E> {
+        let published = self.published.load(Ordering::SeqCst);
         let mut board = self.lock();
-        let last = comments.last().map_or(0, |c| c.id);
-        board.next_id = last + 1;
-        board.comments = comments.into_iter().map(Arc::new).collect();
+        let Ok(i) = board.entries.binary_search_by_key(&id, |e| e.id) else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        let entry = &board.entries[i];
+        if entry.text.is_empty() || entry.id > published {
+            return Ok(DeleteOutcome::NotFound);
+        }
+        if *board.authors[entry.author as usize] != *by {
+            return Ok(DeleteOutcome::NotAuthor);
+        }
+        persist()?;
+        board.entries[i].text = Box::from("");
         drop(board);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        Ok(DeleteOutcome::Deleted)
+    }
+
+    /// The listing's version: changes with every publication and deletion.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    /// Puts back a comment read from the journal (call in id order, then
+    /// [`CommentStore::restored`]).
+    pub fn restore(&self, id: u64, author: &str, text: &str, created_at: i64) {
+        let mut board = self.lock();
+        if board.entries.last().is_some_and(|e| e.id >= id) {
+            return;
+        }
+        let author = board.author(author);
+        board.entries.push(Entry {
+            id,
+            created_at,
+            text: text.into(),
+            author,
+        });
+        board.next_id = id + 1;
+    }
+
+    /// Publishes everything restored.
+    pub fn restored(&self) {
+        let last = self.lock().next_id - 1;
         self.publish(last);
     }
 
+    /// How many comments are live (not deleted).
     pub fn len(&self) -> usize {
-        self.lock().comments.len()
+        self.lock()
+            .entries
+            .iter()
+            .filter(|e| !e.text.is_empty())
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -144,24 +255,46 @@ mod tests {
         s.post("a", text, 0, |_| Ok::<_, ()>(())).unwrap().0.id
     }
 
+    fn ids(page: &[Comment]) -> Vec<u64> {
+        page.iter().map(|c| c.id).collect()
+    }
+
     #[test]
     fn ids_pages_and_publishing() {
         let s = CommentStore::new();
-        let ids: Vec<u64> = (0..5).map(|i| post(&s, &format!("t{i}"))).collect();
-        assert_eq!(ids, [1, 2, 3, 4, 5]);
+        let posted: Vec<u64> = (0..5).map(|i| post(&s, &format!("t{i}"))).collect();
+        assert_eq!(posted, [1, 2, 3, 4, 5]);
         assert!(s.page(0, 10).is_empty(), "nothing published yet");
         s.publish(3);
-        assert_eq!(
-            s.page(0, 10).iter().map(|c| c.id).collect::<Vec<_>>(),
-            [1, 2, 3]
-        );
+        assert_eq!(ids(&s.page(0, 10)), [1, 2, 3]);
         s.publish(2);
         s.publish(5);
-        assert_eq!(
-            s.page(1, 2).iter().map(|c| c.id).collect::<Vec<_>>(),
-            [2, 3]
-        );
+        assert_eq!(ids(&s.page(1, 2)), [2, 3]);
         assert_eq!(s.page(5, 10).len(), 0);
+        assert_eq!(ids(&s.page_before(None, 2)), [4, 5]);
+        assert_eq!(ids(&s.page_before(Some(4), 2)), [2, 3]);
+        assert_eq!(ids(&s.page_before(Some(1), 2)), [] as [u64; 0]);
+    }
+
+    #[test]
+    fn deletion_leaves_a_gap_and_never_reuses_ids() {
+        let s = CommentStore::new();
+        (0..3).for_each(|i| {
+            post(&s, &format!("t{i}"));
+        });
+        s.publish(3);
+        let v = s.version();
+        let ok = |_: ()| Ok::<(), ()>(());
+        assert_eq!(s.delete(2, "b", || ok(())), Ok(DeleteOutcome::NotAuthor));
+        assert_eq!(s.delete(2, "a", || ok(())), Ok(DeleteOutcome::Deleted));
+        assert_eq!(s.delete(2, "a", || ok(())), Ok(DeleteOutcome::NotFound));
+        assert_eq!(s.delete(9, "a", || ok(())), Ok(DeleteOutcome::NotFound));
+        assert_ne!(s.version(), v);
+        assert_eq!(ids(&s.page(0, 10)), [1, 3]);
+        assert_eq!(ids(&s.page_before(Some(4), 2)), [1, 3]);
+        assert_eq!(s.delete(3, "a", || ok(())), Ok(DeleteOutcome::Deleted));
+        assert_eq!(post(&s, "again"), 4);
+        assert_eq!(s.len(), 2);
     }
 
     #[test]
@@ -172,10 +305,15 @@ mod tests {
     }
 
     #[test]
-    fn json_is_escaped_once() {
-        let c = Comment::new(7, "bob".into(), "<b>\"hi\"\n".into(), 784_111_777);
+    fn json_is_escaped() {
+        let c = Comment {
+            id: 7,
+            author: "bob".into(),
+            text: "<b>\"hi\"\n".into(),
+            created_at: 784_111_777,
+        };
         assert_eq!(
-            c.json,
+            c.json(),
             r#"{"id":7,"author":"bob","text":"\u003cb\u003e\"hi\"\n","created_at":"1994-11-06T08:49:37Z"}"#
         );
     }
@@ -183,14 +321,11 @@ mod tests {
     #[test]
     fn restore_sets_next_id() {
         let s = CommentStore::new();
-        s.restore(vec![
-            Comment::new(2, "a".into(), "b".into(), 0),
-            Comment::new(1, "a".into(), "a".into(), 0),
-        ]);
-        assert_eq!(
-            s.page(0, 10).iter().map(|c| c.id).collect::<Vec<_>>(),
-            [1, 2]
-        );
+        s.restore(1, "a", "a", 0);
+        s.restore(2, "a", "b", 0);
+        s.restore(2, "a", "dup", 0);
+        s.restored();
+        assert_eq!(ids(&s.page(0, 10)), [1, 2]);
         assert_eq!(post(&s, "c"), 3);
     }
 }

@@ -19,17 +19,13 @@ pub mod users;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
-use std::time::Instant;
 
 use crate::crypto::{check_random_source, hash_password, must_update, new_salt};
+use crate::http::date::unix_now;
 use crate::http::{Method, Request, RequestHead, Response};
-use crate::limits::{SESSION_SWEEP_INTERVAL, SESSION_TTL};
+use crate::limits::SESSION_SWEEP_INTERVAL;
 use crate::server::{Handler, Reply};
-use crate::storage::{Journal, Record, Ticket};
-use comments::{Comment, CommentStore};
-use sessions::SessionStore;
-use throttle::LoginThrottle;
-use users::{User, UserStore};
+use store::{JournalStore, MemoryStore, Store};
 
 /// What the application needs from the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,13 +35,9 @@ pub struct AppConfig {
     pub data_dir: Option<PathBuf>,
 }
 
-/// The state shared by every request.
+/// The state shared by every request: the store, and what hashing needs.
 pub struct App {
-    users: UserStore,
-    sessions: SessionStore,
-    comments: Arc<CommentStore>,
-    throttle: LoginThrottle,
-    journal: Option<Arc<Journal>>,
+    store: Box<dyn Store>,
     iterations: u32,
     /// Verified against when the username is unknown, so that path costs
     /// the same hashing as a wrong password.
@@ -53,69 +45,40 @@ pub struct App {
 }
 
 impl App {
-    /// Checks the random source, opens and replays the journal (with a data
-    /// directory), and says on stderr where data lives.
+    /// Checks the random source, opens the store the flags ask for (the
+    /// journal in `--data-dir`, else memory), and says on stderr where data
+    /// lives.
     pub fn open(config: &AppConfig) -> io::Result<App> {
-        check_random_source()?;
-        let dummy_hash = hash_password(
-            "not a real password",
-            &new_salt()?,
-            config.pbkdf2_iterations,
-        );
-        let app_without_journal = |journal| App {
-            users: UserStore::new(),
-            sessions: SessionStore::new(config.max_sessions, SESSION_TTL),
-            comments: Arc::new(CommentStore::new()),
-            throttle: LoginThrottle::new(),
-            journal,
-            iterations: config.pbkdf2_iterations,
-            dummy_hash: dummy_hash.clone(),
-        };
-        let Some(dir) = &config.data_dir else {
-            eprintln!(
-                "data lives in memory only (no --data-dir): a restart forgets users and comments"
-            );
-            return Ok(app_without_journal(None));
-        };
-        let (journal, records) = Journal::open(dir)?;
-        let journal = Arc::new(journal);
-        Journal::spawn_flusher(&journal)?;
-        let app = app_without_journal(Some(journal));
-        let mut comments = Vec::new();
-        for record in records {
-            match record {
-                Record::User {
-                    username,
-                    password_hash,
-                    created_at,
-                } => app.users.restore(
-                    username,
-                    User {
-                        password_hash,
-                        created_at,
-                    },
-                ),
-                Record::Comment {
-                    id,
-                    author,
-                    text,
-                    created_at,
-                } => comments.push(Comment::new(id, author, text, created_at)),
+        let store: Box<dyn Store> = match &config.data_dir {
+            Some(dir) => Box::new(JournalStore::open(dir, config.max_sessions)?),
+            None => {
+                eprintln!(
+                    "data lives in memory only (no --data-dir): a restart forgets users, sessions and comments"
+                );
+                Box::new(MemoryStore::new(config.max_sessions))
             }
-        }
-        let n_comments = comments.len();
-        app.comments.restore(comments);
-        eprintln!(
-            "data directory {}: replayed {} users and {} comments",
-            dir.display(),
-            app.users.len(),
-            n_comments
-        );
-        Ok(app)
+        };
+        App::with_store(store, config.pbkdf2_iterations)
     }
 
-    /// Starts the background sweep of expired sessions and stale throttle
-    /// entries; it ends when the app is dropped.
+    /// An app over `store`, hashing new passwords at `iterations`.
+    pub fn with_store(store: Box<dyn Store>, iterations: u32) -> io::Result<App> {
+        check_random_source()?;
+        let dummy_hash = hash_password("not a real password", &new_salt()?, iterations);
+        Ok(App {
+            store,
+            iterations,
+            dummy_hash,
+        })
+    }
+
+    /// The store the routes use.
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    /// Starts the background sweep of expired sessions, throttle entries
+    /// and deny-list entries; it ends when the app is dropped.
     pub fn start_sweeper(app: &Arc<App>) -> io::Result<()> {
         let weak: Weak<App> = Arc::downgrade(app);
         std::thread::Builder::new()
@@ -123,42 +86,9 @@ impl App {
             .spawn(move || loop {
                 std::thread::sleep(SESSION_SWEEP_INTERVAL);
                 let Some(app) = weak.upgrade() else { return };
-                app.sweep(Instant::now());
+                app.store.sweep(unix_now());
             })?;
         Ok(())
-    }
-
-    /// Removes expired sessions and throttle entries; returns how many
-    /// sessions went.
-    pub fn sweep(&self, now: Instant) -> usize {
-        self.throttle.sweep(now);
-        self.sessions.sweep(now)
-    }
-
-    /// Queues `record` in the journal (if there is one) without waiting.
-    fn enqueue(&self, record: &Record) -> io::Result<Option<Ticket>> {
-        match &self.journal {
-            Some(j) => j.enqueue(record).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Queues `username`'s record: a new user, or a new hash (replay keeps
-    /// the last record of each user).
-    fn enqueue_user(&self, username: &str, user: &User) -> io::Result<Option<Ticket>> {
-        self.enqueue(&Record::User {
-            username: username.to_string(),
-            password_hash: user.password_hash.clone(),
-            created_at: user.created_at,
-        })
-    }
-
-    /// Waits until a queued record is on disk.
-    fn wait_durable(&self, ticket: Option<Ticket>) -> io::Result<()> {
-        match (&self.journal, ticket) {
-            (Some(j), Some(t)) => j.wait_durable(t),
-            _ => Ok(()),
-        }
     }
 
     fn hash_new_password(&self, password: &str) -> io::Result<String> {
@@ -168,11 +98,9 @@ impl App {
     /// After a successful login: a hash made at another cost (or with a
     /// short salt) is made again from the password just checked, as Django
     /// does, so raising `--pbkdf2-iterations` strengthens each account at
-    /// its next login. The journal gets the new hash as a later `User`
-    /// record, which replay lets win, and the login waits for its fsync as a
-    /// signup does (one shared fsync, beside two hashes), so what a restart
-    /// finds is what the login left. If the random source or the journal
-    /// fails, the old hash, which still opens the account, stays.
+    /// its next login. The store writes the new hash durably before the
+    /// login answers; if the random source or the store fails, the old
+    /// hash, which still opens the account, stays.
     fn upgrade_hash(&self, username: &str, old_hash: &str, password: &str) {
         if !must_update(old_hash, self.iterations) {
             return;
@@ -180,12 +108,9 @@ impl App {
         let Ok(new_hash) = self.hash_new_password(password) else {
             return;
         };
-        let replaced = self.users.replace_hash(username, old_hash, new_hash, |u| {
-            self.enqueue_user(username, u)
-        });
-        if let Ok(Some(ticket)) = replaced {
-            let _ = self.wait_durable(ticket);
-        }
+        let _ = self
+            .store
+            .replace_password_hash(username, old_hash, &new_hash);
     }
 }
 
@@ -196,73 +121,99 @@ enum Route {
     Deferred(fn(&App, &Request) -> Reply),
 }
 
-/// A path, the `Allow` value for it, and its handlers (HEAD uses GET's).
+/// A path pattern, the `Allow` value for it, and its handlers (HEAD uses
+/// GET's). In a pattern, `*` stands for one path segment (a comment id).
 struct Endpoint {
     path: &'static str,
     allow: &'static str,
     get: Option<Route>,
     post: Option<Route>,
+    delete: Option<Route>,
+}
+
+impl Endpoint {
+    const fn new(path: &'static str, allow: &'static str) -> Endpoint {
+        Endpoint {
+            path,
+            allow,
+            get: None,
+            post: None,
+            delete: None,
+        }
+    }
+
+    const fn get(mut self, route: Route) -> Endpoint {
+        self.get = Some(route);
+        self
+    }
+
+    const fn post(mut self, route: Route) -> Endpoint {
+        self.post = Some(route);
+        self
+    }
+
+    const fn delete(mut self, route: Route) -> Endpoint {
+        self.delete = Some(route);
+        self
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        let mut want = self.path.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(seg)) if !seg.is_empty() => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
 }
 
 const ENDPOINTS: &[Endpoint] = &[
-    Endpoint {
-        path: "/healthz",
-        allow: "GET, HEAD",
-        get: Some(Route::Now(routes::healthz)),
-        post: None,
-    },
-    Endpoint {
-        path: "/signup",
-        allow: "POST",
-        get: None,
-        post: Some(Route::Now(routes::signup)),
-    },
-    Endpoint {
-        path: "/login",
-        allow: "POST",
-        get: None,
-        post: Some(Route::Now(routes::login)),
-    },
-    Endpoint {
-        path: "/logout",
-        allow: "POST",
-        get: None,
-        post: Some(Route::Now(routes::logout)),
-    },
-    Endpoint {
-        path: "/me",
-        allow: "GET, HEAD",
-        get: Some(Route::Now(routes::me)),
-        post: None,
-    },
-    Endpoint {
-        path: "/comments",
-        allow: "GET, HEAD, POST",
-        get: Some(Route::Now(routes::list_comments)),
-        post: Some(Route::Deferred(routes::post_comment)),
-    },
+    Endpoint::new("/healthz", "GET, HEAD").get(Route::Now(routes::healthz)),
+    Endpoint::new("/signup", "POST").post(Route::Now(routes::signup)),
+    Endpoint::new("/login", "POST").post(Route::Now(routes::login)),
+    Endpoint::new("/logout", "POST").post(Route::Now(routes::logout)),
+    Endpoint::new("/password", "POST").post(Route::Now(routes::change_password)),
+    Endpoint::new("/me", "GET, HEAD").get(Route::Now(routes::me)),
+    Endpoint::new("/sessions", "GET, HEAD").get(Route::Now(routes::list_sessions)),
+    Endpoint::new("/comments", "GET, HEAD, POST")
+        .get(Route::Now(routes::list_comments))
+        .post(Route::Deferred(routes::post_comment)),
+    Endpoint::new("/comments/*", "DELETE").delete(Route::Now(routes::delete_comment)),
+    Endpoint::new("/comments/*/delete", "POST").post(Route::Now(routes::delete_comment_form)),
 ];
+
+/// Paths whose POST hashes a password: always on the worker pool.
+const HASHING_PATHS: &[&str] = &["/signup", "/login", "/password", "/token"];
 
 impl App {
     /// The route for a request, or the response that refuses it: 501 for a
     /// method implemented nowhere, 404, 405 with `Allow`, 403 for a
-    /// cross-site POST.
+    /// cross-site POST or DELETE.
     fn route(&self, req: &Request) -> Result<Route, Response> {
         let method = req.head.method();
-        if !matches!(method, Method::Get | Method::Head | Method::Post) {
+        if !matches!(
+            method,
+            Method::Get | Method::Head | Method::Post | Method::Delete
+        ) {
             return Err(error(501, "method not implemented"));
         }
-        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == req.head.path()) else {
+        let path = req.head.path();
+        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.matches(path)) else {
             return Err(error(404, "not found"));
         };
         let route = match method {
             Method::Post => endpoint.post,
+            Method::Delete => endpoint.delete,
             _ => endpoint.get,
         };
         let Some(route) = route else {
             return Err(error(405, "method not allowed").with_header("Allow", endpoint.allow));
         };
-        if method == Method::Post && !same_origin(req) {
+        if matches!(method, Method::Post | Method::Delete) && !same_origin(req) {
             return Err(error(
                 403,
                 "cross-site request refused (Origin does not match Host)",
@@ -300,15 +251,27 @@ impl Handler for App {
         }
     }
 
-    /// Signup and login hash a password: they run on the worker pool. (A
-    /// comment with a data directory waits for its fsync without a thread:
-    /// it defers its response instead.)
+    /// What runs on the worker pool rather than inline on an event loop:
+    /// routes that hash a password; with a store whose calls wait on the
+    /// network, every route that uses it; with one whose writes wait for a
+    /// disk, every write but a comment (which defers its response to the
+    /// fsync instead of holding a thread).
     fn blocks(&self, head: &RequestHead) -> bool {
         #[cfg(feature = "fault-injection")]
         if head.path() == "/__sleep" {
             return true;
         }
-        head.method() == Method::Post && matches!(head.path(), "/signup" | "/login")
+        let method = head.method();
+        let path = head.path();
+        if method == Method::Post && HASHING_PATHS.contains(&path) {
+            return true;
+        }
+        if self.store.is_remote() {
+            return path != "/healthz";
+        }
+        self.store.writes_block()
+            && matches!(method, Method::Post | Method::Delete)
+            && path != "/comments"
     }
 }
 

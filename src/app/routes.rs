@@ -1,23 +1,22 @@
 //! One function per route of `API.md`. Each reads the request, consults or
-//! changes the state through its owner types, and builds the response.
+//! changes the state through the [`Store`](super::store::Store), and builds
+//! the response. No route knows which store it was given.
 
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::sync::{Arc, Mutex};
 
-use super::body::{fields, BodyError};
+use super::body::{fields, fields_or_none, BodyError, Fields};
 use super::comments::Comment;
-use super::sessions::SessionError;
-use super::users::{valid_password, valid_username, InsertError, User};
+use super::store::{session_key, DeleteOutcome, SessionInfo, StoreError, UserRecord};
+use super::users::{valid_password, valid_username};
 use super::{error, App};
 use crate::cookie::{parse_cookie_header, SameSite, SetCookie};
 use crate::crypto::verify_password;
 use crate::form::{parse_query, single_field};
-use crate::http::date::{system_time_from_unix, unix_seconds};
+use crate::http::date::{rfc3339, system_time_from_unix, unix_now};
 use crate::http::{Request, Response};
 use crate::json::ObjectWriter;
 use crate::limits::{COMMENTS_PAGE_DEFAULT, COMMENTS_PAGE_MAX, COMMENT_MAX, SESSION_TTL};
-use crate::server::Reply;
-use crate::storage::{Record, Ticket};
+use crate::server::{Reply, Respond};
 
 /// The session cookie's name (Django's).
 pub const SESSION_COOKIE: &str = "sessionid";
@@ -26,134 +25,213 @@ pub const SESSION_COOKIE: &str = "sessionid";
 /// passwords.
 const BAD_CREDENTIALS: &str = "invalid username or password";
 
+/// How many hex digits of a session's id hash `GET /sessions` shows.
+const ID_HASH_SHOWN: usize = 12;
+
 pub fn healthz(_: &App, _: &Request) -> Response {
     Response::text(200, "ok")
 }
 
 pub fn signup(app: &App, req: &Request) -> Response {
-    let f = match fields(req) {
-        Ok(f) => f,
-        Err(e) => return body_error(e),
-    };
-    let (username, password) = match (f.required("username"), f.required("password")) {
-        (Ok(u), Ok(p)) => (u, p),
-        (Err(e), _) | (_, Err(e)) => return body_error(e),
-    };
+    signup_inner(app, req).unwrap_or_else(|r| r)
+}
+
+fn signup_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let f = fields(req).map_err(body_error)?;
+    let (username, password) = (required(&f, "username")?, required(&f, "password")?);
     if !valid_username(username) {
-        return error(
+        return Err(error(
             400,
             "username must be 1 to 150 characters: ASCII letters, digits and @.+-_",
-        );
+        ));
     }
     if !valid_password(password) {
-        return error(400, "password must be 8 to 1024 bytes of UTF-8");
+        return Err(error(400, "password must be 8 to 1024 bytes of UTF-8"));
     }
     // Checked before hashing so a taken name costs no CPU; checked again,
-    // atomically, by the insert.
-    if app.users.exists(username) {
-        return error(409, "username already taken");
+    // atomically, by the store.
+    if app.store.user(username).map_err(store_error)?.is_some() {
+        return Err(error(409, "username already taken"));
     }
-    let Ok(password_hash) = app.hash_new_password(password) else {
-        return error(503, "random source unavailable");
-    };
-    let created_at = unix_seconds(SystemTime::now());
-    let user = User {
+    let password_hash = app
+        .hash_new_password(password)
+        .map_err(|_| error(503, "random source unavailable"))?;
+    let user = UserRecord {
         password_hash,
-        created_at,
+        created_at: unix_now(),
     };
-    let ticket = app
-        .users
-        .insert(username, user, |u| app.enqueue_user(username, u));
-    let ticket = match ticket {
-        Ok(t) => t,
-        Err(InsertError::Taken) => return error(409, "username already taken"),
-        Err(InsertError::Persist(_)) => return error(500, "could not store the user"),
-    };
-    if app.wait_durable(ticket).is_err() {
-        return error(500, "could not store the user");
+    if !app.store.create_user(username, user).map_err(store_error)? {
+        return Err(error(409, "username already taken"));
     }
     let mut body = ObjectWriter::new();
     body.string("username", username);
-    Response::json(201, body.finish())
+    Ok(Response::json(201, body.finish()))
 }
 
 pub fn login(app: &App, req: &Request) -> Response {
-    let f = match fields(req) {
-        Ok(f) => f,
-        Err(e) => return private(body_error(e)),
-    };
-    let (username, password) = match (f.required("username"), f.required("password")) {
-        (Ok(u), Ok(p)) => (u, p),
-        (Err(e), _) | (_, Err(e)) => return private(body_error(e)),
-    };
+    login_inner(app, req).unwrap_or_else(private)
+}
+
+fn login_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let f = fields(req).map_err(body_error)?;
+    let (username, password) = (required(&f, "username")?, required(&f, "password")?);
+    check_password(app, username, password)?;
+    // No session fixation: whatever session the request carried is dropped,
+    // and the new one has a fresh id.
+    for id in session_cookies(req) {
+        app.store.end_session(id).map_err(store_error)?;
+    }
+    let user_agent = req
+        .head
+        .header("user-agent")
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or("");
+    let new = app
+        .store
+        .create_session(username, user_agent, unix_now(), SESSION_TTL)
+        .map_err(store_error)?;
+    let set_cookie = session_cookie(&new.id, Some(new.info.expires_at))?;
+    let mut body = ObjectWriter::new();
+    body.string("username", username);
+    Ok(private(Response::json(200, body.finish())).with_header("Set-Cookie", set_cookie))
+}
+
+/// The login check shared by every route that takes a password: the
+/// throttle first (before any hashing), then the hash (a dummy one of the
+/// same cost for unknown users, so both failures take the same time and
+/// give the same answer). A success clears the user's failures and
+/// upgrades a hash made at another cost.
+pub(super) fn check_password(app: &App, username: &str, password: &str) -> Result<(), Response> {
     // No account can have a name outside the rules, so it is refused before
     // the throttle, which would otherwise keep every such string (up to the
     // body limit, 1 MiB) for 15 minutes. The rules are public: 400 tells an
     // attacker nothing about which accounts exist.
     if !valid_username(username) {
-        return private(error(400, "invalid username"));
+        return Err(error(400, "invalid username"));
     }
-    let now = Instant::now();
-    if let Some(wait) = app.throttle.check(username, now) {
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return private(error(429, "too many failed logins; try again later"))
-            .with_header("Retry-After", secs.max(1).to_string());
-    }
-    // Unknown users are checked against a dummy hash of the same cost, so
-    // both failures take the same time and give the same answer.
-    let stored = app.users.password_hash(username);
-    let encoded = stored.as_deref().unwrap_or(&app.dummy_hash);
+    throttle(app, username)?;
+    let stored = app.store.user(username).map_err(store_error)?;
+    let encoded = stored
+        .as_ref()
+        .map_or(app.dummy_hash.as_str(), |u| u.password_hash.as_str());
     let ok = verify_password(password, encoded) && stored.is_some();
     if !ok {
-        app.throttle.record_failure(username, Instant::now());
-        return private(error(401, BAD_CREDENTIALS));
+        app.store
+            .throttle_failure(username, unix_now())
+            .map_err(store_error)?;
+        return Err(error(401, BAD_CREDENTIALS));
     }
-    app.throttle.clear(username);
+    app.store.throttle_clear(username).map_err(store_error)?;
     app.upgrade_hash(username, encoded, password);
-    // No session fixation: whatever session the request carried is dropped,
-    // and the new one has a fresh id.
-    for id in session_cookies(req) {
-        app.sessions.remove(id);
-    }
-    let id = match app.sessions.create(username, Instant::now()) {
-        Ok(id) => id,
-        Err(SessionError::Full) => {
-            return private(error(503, "too many sessions; try again later"))
-                .with_header("Retry-After", "60")
-        }
-        Err(SessionError::RandomSource) => return private(error(503, "random source unavailable")),
-    };
-    let mut cookie = SetCookie::new(SESSION_COOKIE, id);
-    cookie.set_expires(Some(SystemTime::now() + SESSION_TTL));
-    cookie.set_max_age(Some(SESSION_TTL.as_secs() as i64));
-    cookie.set_path(Some("/"));
-    cookie.set_http_only(true);
-    cookie.set_same_site(Some(SameSite::Lax));
-    let Ok(set_cookie) = cookie.encode() else {
-        return private(error(500, "could not encode the session cookie"));
-    };
-    let mut body = ObjectWriter::new();
-    body.string("username", username);
-    private(Response::json(200, body.finish())).with_header("Set-Cookie", set_cookie)
+    Ok(())
 }
 
-pub fn logout(app: &App, req: &Request) -> Response {
-    for id in session_cookies(req) {
-        app.sessions.remove(id);
+/// 429 with `Retry-After` while `username` is locked out.
+fn throttle(app: &App, username: &str) -> Result<(), Response> {
+    if let Some(wait) = app
+        .store
+        .throttle_check(username, unix_now())
+        .map_err(store_error)?
+    {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(error(429, "too many failed logins; try again later")
+            .with_header("Retry-After", secs.max(1).to_string()));
     }
-    let mut cookie = SetCookie::new(SESSION_COOKIE, "");
-    cookie.set_expires(Some(system_time_from_unix(0)));
-    cookie.set_max_age(Some(0));
+    Ok(())
+}
+
+/// `sessionid=<id>` with Django's attributes, or the deleting cookie when
+/// `expires_at` is `None`.
+fn session_cookie(id: &str, expires_at: Option<i64>) -> Result<String, Response> {
+    let mut cookie = SetCookie::new(SESSION_COOKIE, id);
+    match expires_at {
+        Some(at) => {
+            cookie.set_expires(Some(system_time_from_unix(at)));
+            cookie.set_max_age(Some(SESSION_TTL.as_secs() as i64));
+            cookie.set_http_only(true);
+        }
+        None => {
+            cookie.set_expires(Some(system_time_from_unix(0)));
+            cookie.set_max_age(Some(0));
+        }
+    }
     cookie.set_path(Some("/"));
     cookie.set_same_site(Some(SameSite::Lax));
-    let Ok(set_cookie) = cookie.encode() else {
-        return private(error(500, "could not encode the session cookie"));
+    cookie
+        .encode()
+        .map_err(|_| error(500, "could not encode the session cookie"))
+}
+
+/// `POST /logout`: ends the request's session (200 even without one), or
+/// with `all=true` every session of its user (401 without one).
+pub fn logout(app: &App, req: &Request) -> Response {
+    logout_inner(app, req).unwrap_or_else(private)
+}
+
+fn logout_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let f = fields_or_none(req).map_err(body_error)?;
+    let all = match f.optional("all").map_err(body_error)? {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(error(400, "all must be \"true\" or \"false\"")),
     };
-    private(Response::json(200, "{}".to_string())).with_header("Set-Cookie", set_cookie)
+    if all {
+        let (_, session) = current_session(app, req)?;
+        app.store
+            .end_all_sessions(&session.username, unix_now())
+            .map_err(store_error)?;
+    } else {
+        for id in session_cookies(req) {
+            app.store.end_session(id).map_err(store_error)?;
+        }
+    }
+    let set_cookie = session_cookie("", None)?;
+    Ok(private(Response::json(200, "{}".to_string())).with_header("Set-Cookie", set_cookie))
+}
+
+/// `POST /password`: checks the old password (403 when wrong, counted by
+/// the login throttle), sets the new one, and ends every other session of
+/// the user, as Django's `update_session_auth_hash` keeps only this one.
+pub fn change_password(app: &App, req: &Request) -> Response {
+    change_password_inner(app, req).unwrap_or_else(private)
+}
+
+fn change_password_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let (_, session) = current_session(app, req)?;
+    let f = fields(req).map_err(body_error)?;
+    let (old, new) = (required(&f, "old_password")?, required(&f, "new_password")?);
+    if !valid_password(new) {
+        return Err(error(400, "new_password must be 8 to 1024 bytes of UTF-8"));
+    }
+    let username = &*session.username;
+    match check_password(app, username, old) {
+        Ok(()) => {}
+        Err(r) if r.status() == 401 => return Err(error(403, "old password is wrong")),
+        Err(r) => return Err(r),
+    }
+    let new_hash = app
+        .hash_new_password(new)
+        .map_err(|_| error(503, "random source unavailable"))?;
+    app.store
+        .change_password(username, &new_hash, Some(&session.id_hash), unix_now())
+        .map_err(store_error)?;
+    Ok(private(Response::json(200, "{}".to_string())))
 }
 
 pub fn me(app: &App, req: &Request) -> Response {
-    match session_user(app, req) {
+    let now = unix_now();
+    let mut user = None;
+    for id in session_cookies(req) {
+        match app.store.session_user(id, now) {
+            Ok(Some(u)) => {
+                user = Some(u);
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => return private(store_error(e)),
+        }
+    }
+    match user {
         Some(username) => {
             let mut body = ObjectWriter::new();
             body.string("username", &username);
@@ -161,6 +239,43 @@ pub fn me(app: &App, req: &Request) -> Response {
         }
         None => private(error(401, "not logged in")),
     }
+}
+
+/// `GET /sessions`: the caller's sessions, newest first.
+pub fn list_sessions(app: &App, req: &Request) -> Response {
+    list_sessions_inner(app, req).unwrap_or_else(private)
+}
+
+fn list_sessions_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let (_, current) = current_session(app, req)?;
+    let list = app
+        .store
+        .sessions_of(&current.username, unix_now())
+        .map_err(store_error)?;
+    let mut body = String::from("{\"sessions\":[");
+    for (i, s) in list.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let time = |t: i64| rfc3339(system_time_from_unix(t));
+        let mut w = ObjectWriter::new();
+        w.string("id_hash", &s.id_hash[..ID_HASH_SHOWN.min(s.id_hash.len())])
+            .string("created_at", &time(s.created_at))
+            .string("expires_at", &time(s.expires_at))
+            .string("last_seen_at", &time(s.last_seen_at))
+            .string("user_agent", &s.user_agent)
+            .raw(
+                "current",
+                if s.id_hash == current.id_hash {
+                    "true"
+                } else {
+                    "false"
+                },
+            );
+        body.push_str(&w.finish());
+    }
+    body.push_str("]}");
+    Ok(private(Response::json(200, body)))
 }
 
 pub fn list_comments(app: &App, req: &Request) -> Response {
@@ -194,79 +309,136 @@ pub fn list_comments(app: &App, req: &Request) -> Response {
         }
         Err(m) => return error(400, &format!("invalid query: {m}")),
     };
-    let page = app.comments.page(after, limit);
-    let mut body = String::with_capacity(16 + page.iter().map(|c| c.json.len() + 1).sum::<usize>());
+    let page = match app.store.comments_after(after, limit) {
+        Ok(p) => p,
+        Err(e) => return store_error(e),
+    };
+    let jsons: Vec<String> = page.iter().map(Comment::json).collect();
+    let mut body = String::with_capacity(16 + jsons.iter().map(|j| j.len() + 1).sum::<usize>());
     body.push_str("{\"comments\":[");
-    for (i, c) in page.iter().enumerate() {
+    for (i, j) in jsons.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&c.json);
+        body.push_str(j);
     }
     body.push_str("]}");
     Response::json(200, body)
 }
 
-/// Stores a comment. Without a data directory it answers at once; with one
-/// the response is deferred until the journal's fsync (shared with every
-/// other comment in flight), and only then is the comment published.
+/// Stores a comment. A store that answers at once (memory) gives the
+/// response now; one that waits for a disk (the journal's fsync, shared
+/// with every other comment in flight) defers it, holding no thread.
 pub fn post_comment(app: &App, req: &Request) -> Reply {
-    let (comment, ticket) = match accept_comment(app, req) {
+    let (author, text) = match accept_comment(app, req) {
         Ok(accepted) => accepted,
         Err(refusal) => return Reply::Now(refusal),
     };
-    let (Some(journal), Some(ticket)) = (&app.journal, ticket) else {
-        app.comments.publish(comment.id);
-        return Reply::Now(private(Response::json(201, comment.json.clone())));
-    };
-    let journal = Arc::clone(journal);
-    let comments = Arc::clone(&app.comments);
+    let slot = Arc::new(Mutex::new(Slot::Empty));
+    let filled = Arc::clone(&slot);
+    app.store.post_comment(
+        &author,
+        &text,
+        unix_now(),
+        Box::new(move |outcome| {
+            let response = match outcome {
+                Ok(comment) => private(Response::json(201, comment.json())),
+                Err(e) => private(store_error(e)),
+            };
+            let mut slot = filled.lock().unwrap_or_else(|p| p.into_inner());
+            match std::mem::replace(&mut *slot, Slot::Empty) {
+                Slot::Waiting(respond) => {
+                    drop(slot);
+                    respond(response)
+                }
+                _ => *slot = Slot::Done(response),
+            }
+        }),
+    );
+    let mut now = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Slot::Done(_) = &*now {
+        if let Slot::Done(response) = std::mem::replace(&mut *now, Slot::Empty) {
+            return Reply::Now(response);
+        }
+    }
+    drop(now);
     Reply::Later(Box::new(move |respond| {
-        journal.on_durable(
-            ticket,
-            Box::new(move |durable| {
-                respond(match durable {
-                    Ok(()) => {
-                        comments.publish(comment.id);
-                        private(Response::json(201, comment.json.clone()))
-                    }
-                    Err(_) => private(error(500, "could not store the comment")),
-                })
-            }),
-        )
+        let mut state = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match std::mem::replace(&mut *state, Slot::Empty) {
+            Slot::Done(response) => {
+                drop(state);
+                respond(response)
+            }
+            _ => *state = Slot::Waiting(respond),
+        }
     }))
 }
 
-/// Checks the session and the text, and adds the comment (unpublished)
-/// with its journal record queued.
-fn accept_comment(app: &App, req: &Request) -> Result<(Arc<Comment>, Option<Ticket>), Response> {
-    let Some(author) = session_user(app, req) else {
-        return Err(private(error(401, "not logged in")));
-    };
+/// Where a comment's outcome meets the connection waiting for it, in
+/// whichever order they arrive.
+enum Slot {
+    Empty,
+    Done(Response),
+    Waiting(Respond),
+}
+
+/// Checks the session and the text: the author and the text to store.
+fn accept_comment(app: &App, req: &Request) -> Result<(Arc<str>, String), Response> {
+    let (_, session) = current_session(app, req).map_err(private)?;
     let f = fields(req).map_err(|e| private(body_error(e)))?;
-    let text = f.required("text").map_err(|e| private(body_error(e)))?;
+    let text = required(&f, "text").map_err(private)?;
     if text.is_empty() || text.len() > COMMENT_MAX {
         return Err(private(error(400, "text must be 1 to 4096 bytes of UTF-8")));
     }
     if text.contains('\0') {
         return Err(private(error(400, "text must not contain NUL")));
     }
-    let created_at = unix_seconds(SystemTime::now());
-    app.comments
-        .post(&author, text, created_at, |c: &Comment| {
-            app.enqueue(&Record::Comment {
-                id: c.id,
-                author: c.author.clone(),
-                text: c.text.clone(),
-                created_at: c.created_at,
-            })
-        })
-        .map_err(|_| private(error(500, "could not store the comment")))
+    Ok((session.username, text.to_string()))
+}
+
+/// `DELETE /comments/ID`: 204, or 401, 403 (not the author), 404.
+pub fn delete_comment(app: &App, req: &Request) -> Response {
+    delete_comment_inner(app, req).unwrap_or_else(private)
+}
+
+/// `POST /comments/ID/delete` with `_method=DELETE`: the same for HTML
+/// forms, which cannot send DELETE.
+pub fn delete_comment_form(app: &App, req: &Request) -> Response {
+    let f = match fields_or_none(req) {
+        Ok(f) => f,
+        Err(e) => return private(body_error(e)),
+    };
+    match f.optional("_method") {
+        Ok(None) | Ok(Some("DELETE")) => delete_comment(app, req),
+        Ok(Some(_)) => private(error(400, "_method must be DELETE")),
+        Err(e) => private(body_error(e)),
+    }
+}
+
+fn delete_comment_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let (_, session) = current_session(app, req)?;
+    let id = req
+        .head
+        .path()
+        .split('/')
+        .nth(2)
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| error(404, "no such comment"))?;
+    match app
+        .store
+        .delete_comment(id, &session.username)
+        .map_err(store_error)?
+    {
+        DeleteOutcome::Deleted => Ok(private(Response::empty(204))),
+        DeleteOutcome::NotFound => Err(error(404, "no such comment")),
+        DeleteOutcome::NotAuthor => Err(error(403, "only its author may delete a comment")),
+    }
 }
 
 /// Every `sessionid` value the request's `Cookie` fields carry, in order.
 /// Malformed pairs are skipped by the lenient parser.
-fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
+pub(super) fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
     req.head
         .headers("cookie")
         .filter_map(|v| std::str::from_utf8(v).ok())
@@ -275,16 +447,44 @@ fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
         .map(|(_, value)| value)
 }
 
-/// The user of the first `sessionid` that names a live session.
-fn session_user(app: &App, req: &Request) -> Option<Arc<str>> {
-    let now = Instant::now();
-    session_cookies(req).find_map(|id| app.sessions.user(id, now))
+/// The first `sessionid` that names a live session, with that session;
+/// 401 when none does.
+pub(super) fn current_session<'r>(
+    app: &App,
+    req: &'r Request,
+) -> Result<(&'r str, SessionInfo), Response> {
+    let now = unix_now();
+    for id in session_cookies(req) {
+        if let Some(s) = app.store.session(id, now).map_err(store_error)? {
+            debug_assert_eq!(s.id_hash, session_key(id));
+            return Ok((id, s));
+        }
+    }
+    Err(error(401, "not logged in"))
+}
+
+fn required<'f>(f: &'f Fields, name: &str) -> Result<&'f str, Response> {
+    f.required(name).map_err(body_error)
 }
 
 /// Marks a response that depends on the session cookie.
-fn private(r: Response) -> Response {
+pub(super) fn private(r: Response) -> Response {
     r.with_header("Vary", "Cookie")
         .with_header("Cache-Control", "no-store")
+}
+
+/// The one mapping from a store's failure to a response.
+pub(super) fn store_error(e: StoreError) -> Response {
+    match e {
+        StoreError::Unavailable(why) => {
+            eprintln!("store unavailable: {why}");
+            error(503, "store unavailable").with_header("Retry-After", "1")
+        }
+        StoreError::SessionsFull => {
+            error(503, "too many sessions; try again later").with_header("Retry-After", "60")
+        }
+        StoreError::RandomSource => error(503, "random source unavailable"),
+    }
 }
 
 fn body_error(e: BodyError) -> Response {

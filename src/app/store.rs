@@ -23,6 +23,12 @@ use std::time::Duration;
 use super::comments::Comment;
 use crate::crypto::sha256;
 
+pub mod journal;
+pub mod memory;
+
+pub use journal::JournalStore;
+pub use memory::MemoryStore;
+
 /// Why a store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -91,7 +97,7 @@ pub enum TokenStatus {
 }
 
 /// Called once with the outcome of [`Store::post_comment`].
-pub type CommentDone = Box<dyn FnOnce(StoreResult<Arc<Comment>>) + Send>;
+pub type CommentDone = Box<dyn FnOnce(StoreResult<Comment>) + Send>;
 
 /// Users, sessions, comments, the login throttle and the token deny list.
 pub trait Store: Send + Sync {
@@ -99,6 +105,12 @@ pub trait Store: Send + Sync {
     /// uses the store runs on the worker pool, not on an event loop.
     fn is_remote(&self) -> bool {
         false
+    }
+
+    /// Whether a write waits for a disk (an fsync): then the routes that
+    /// write run on the worker pool.
+    fn writes_block(&self) -> bool {
+        self.is_remote()
     }
 
     /// `Ok` when the store answers (`GET /readyz`; Redis `PING`).
@@ -154,6 +166,12 @@ pub trait Store: Send + Sync {
     /// `GET /me`.
     fn session(&self, id: &str, now: i64) -> StoreResult<Option<SessionInfo>>;
 
+    /// Only the user of the live session `id` (the hot path of `GET /me`;
+    /// a store may answer it without building a [`SessionInfo`]).
+    fn session_user(&self, id: &str, now: i64) -> StoreResult<Option<Arc<str>>> {
+        Ok(self.session(id, now)?.map(|s| s.username))
+    }
+
     /// Ends one session (logout); ending an unknown one is `Ok`.
     fn end_session(&self, id: &str) -> StoreResult<()>;
 
@@ -174,12 +192,11 @@ pub trait Store: Send + Sync {
     fn post_comment(&self, author: &str, text: &str, created_at: i64, done: CommentDone);
 
     /// Up to `limit` visible comments with ids above `after`, oldest first.
-    fn comments_after(&self, after: u64, limit: usize) -> StoreResult<Vec<Arc<Comment>>>;
+    fn comments_after(&self, after: u64, limit: usize) -> StoreResult<Vec<Comment>>;
 
     /// The newest `limit` visible comments with ids below `before` (all
     /// when `None`), oldest of them first: the browser's pages.
-    fn comments_before(&self, before: Option<u64>, limit: usize)
-        -> StoreResult<Vec<Arc<Comment>>>;
+    fn comments_before(&self, before: Option<u64>, limit: usize) -> StoreResult<Vec<Comment>>;
 
     /// Changes whenever a comment is posted or deleted (the `ETag` of
     /// `GET /comments`).

@@ -44,6 +44,10 @@ impl UserStore {
         self.lock().get(username).map(|u| u.password_hash.clone())
     }
 
+    pub fn get(&self, username: &str) -> Option<User> {
+        self.lock().get(username).cloned()
+    }
+
     /// Adds `username` unless taken. `persist` runs under the lock just
     /// before the insert (it only queues a journal record, it does not wait
     /// for the disk), so the journal sees users in the order they appear.
@@ -63,14 +67,14 @@ impl UserStore {
     }
 
     /// Replaces `username`'s hash with `new_hash` if it is still
-    /// `old_hash`; if a concurrent login replaced it first, nothing happens
+    /// `old_hash` (any hash when `None`); if a concurrent login replaced it first, nothing happens
     /// and the answer is `Ok(None)`. `persist` runs under the lock just
     /// before the change, as for [`UserStore::insert`]; if it fails, the old
     /// hash stays.
     pub fn replace_hash<T, E>(
         &self,
         username: &str,
-        old_hash: &str,
+        old_hash: Option<&str>,
         new_hash: String,
         persist: impl FnOnce(&User) -> Result<T, E>,
     ) -> Result<Option<T>, E> {
@@ -78,7 +82,7 @@ impl UserStore {
         let Some(user) = map.get_mut(username) else {
             return Ok(None);
         };
-        if user.password_hash != old_hash {
+        if old_hash.is_some_and(|old| user.password_hash != old) {
             return Ok(None);
         }
         let updated = User {
@@ -180,7 +184,7 @@ mod tests {
         let s = UserStore::new();
         s.insert("a", user("old", 7), |_| Ok::<_, ()>(())).unwrap();
         assert_eq!(
-            s.replace_hash("a", "old", "bad".into(), |_| Err::<(), _>("disk")),
+            s.replace_hash("a", Some("old"), "bad".into(), |_| Err::<(), _>("disk")),
             Err("disk")
         );
         assert_eq!(
@@ -188,7 +192,7 @@ mod tests {
             Some("old"),
             "a failed persist changes nothing"
         );
-        let persisted = s.replace_hash("a", "old", "new".into(), |u| Ok::<_, ()>(u.clone()));
+        let persisted = s.replace_hash("a", Some("old"), "new".into(), |u| Ok::<_, ()>(u.clone()));
         assert_eq!(
             persisted,
             Ok(Some(user("new", 7))),
@@ -196,14 +200,14 @@ mod tests {
         );
         assert_eq!(s.password_hash("a").as_deref(), Some("new"));
         let mut called = false;
-        let stale = s.replace_hash("a", "old", "newer".into(), |_| {
+        let stale = s.replace_hash("a", Some("old"), "newer".into(), |_| {
             called = true;
             Ok::<_, ()>(())
         });
         assert_eq!(stale, Ok(None));
         assert!(!called, "nothing is persisted over a hash already replaced");
         assert_eq!(s.password_hash("a").as_deref(), Some("new"));
-        let nobody = s.replace_hash("b", "old", "x".into(), |_| Ok::<_, ()>(()));
+        let nobody = s.replace_hash("b", Some("old"), "x".into(), |_| Ok::<_, ()>(()));
         assert_eq!(nobody, Ok(None));
         assert!(!s.exists("b"));
     }

@@ -106,6 +106,11 @@ pub fn unix_from_civil(
 }
 
 /// Signed whole seconds between the Unix epoch and `t` (rounded down).
+/// Now, in Unix seconds.
+pub fn unix_now() -> i64 {
+    unix_seconds(SystemTime::now())
+}
+
 pub fn unix_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
