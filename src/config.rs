@@ -9,7 +9,7 @@
 //! ```
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use crate::server::Timeouts;
 pub const USAGE: &str = "\
 usage: stateful [--bind ADDR] [--port N] [--threads N] [--pbkdf2-iterations N]
                 [--max-sessions N] [--max-connections N] [--data-dir DIR]
+                [--metrics-bind ADDR:PORT]
                 [--header-timeout S] [--body-timeout S] [--idle-timeout S]
 
 An HTTP/1.1 server that keeps state with cookies and a server-side session table.
@@ -34,6 +35,8 @@ An HTTP/1.1 server that keeps state with cookies and a server-side session table
                            (default 60000)
   --data-dir DIR           keep users and comments in a journal in DIR
                            (default: memory only)
+  --metrics-bind ADDR:PORT serve GET /metrics (Prometheus text format) on a
+                           listener of its own (default: off)
   --header-timeout S       seconds for a request head to arrive (default 10)
   --body-timeout S         seconds a request body may stall (default 10)
   --idle-timeout S         seconds a kept-alive connection may idle (default 5)
@@ -52,6 +55,7 @@ pub struct Config {
     pub max_sessions: usize,
     pub max_connections: usize,
     pub data_dir: Option<PathBuf>,
+    pub metrics_bind: Option<SocketAddr>,
     pub timeouts: Timeouts,
 }
 
@@ -66,6 +70,7 @@ impl Default for Config {
             max_sessions: limits::MAX_SESSIONS,
             max_connections: limits::MAX_CONNECTIONS,
             data_dir: None,
+            metrics_bind: None,
             timeouts: Timeouts {
                 header: limits::HEADER_TIMEOUT,
                 body: limits::BODY_TIMEOUT,
@@ -119,6 +124,7 @@ where
             "--max-sessions",
             "--max-connections",
             "--data-dir",
+            "--metrics-bind",
             "--header-timeout",
             "--body-timeout",
             "--idle-timeout",
@@ -156,6 +162,13 @@ where
             }
             "--data-dir" if value.is_empty() => return Err(bad("a directory")),
             "--data-dir" => c.data_dir = Some(PathBuf::from(value)),
+            "--metrics-bind" => {
+                c.metrics_bind = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad("an ADDR:PORT such as 127.0.0.1:9090"))?,
+                )
+            }
             "--header-timeout" => {
                 c.timeouts.header = seconds(&value).ok_or_else(|| bad("a number of seconds"))?
             }

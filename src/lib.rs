@@ -25,6 +25,7 @@ pub mod form;
 pub mod http;
 pub mod json;
 pub mod limits;
+pub mod metrics;
 pub mod server;
 pub mod storage;
 
@@ -45,6 +46,11 @@ pub fn run(config: config::Config) -> io::Result<()> {
         data_dir: config.data_dir.clone(),
     })?);
     app::App::start_sweeper(&app)?;
+    if let Some(addr) = config.metrics_bind {
+        let scraped = Arc::clone(&app);
+        let bound = server::serve_metrics(addr, Arc::new(move || scraped.metrics_text()))?;
+        eprintln!("metrics on http://{bound}/metrics");
+    }
     let listener = server::bind(SocketAddr::new(config.bind, config.port))?;
     let addr = listener.local_addr()?;
     let mut out = io::stdout().lock();

@@ -120,3 +120,9 @@ pub const PBKDF2_ITERATIONS: u32 = 600_000;
 pub const COOKIE_NAME_VALUE_MAX: usize = 4096;
 /// Longest Domain or Path attribute value accepted when parsing (RFC 6265bis).
 pub const COOKIE_ATTRIBUTE_MAX: usize = 1024;
+
+/// Longest the metrics port waits for a scrape's request or for its
+/// answer to be taken; then the connection is dropped.
+pub const METRICS_IO_TIMEOUT: Duration = Duration::from_secs(2);
+/// Largest request head the metrics port reads (it answers 400 past it).
+pub const METRICS_REQUEST_MAX: usize = 8 * 1024;

@@ -18,14 +18,15 @@ pub mod users;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::crypto::{check_random_source, hash_password, must_update, new_salt};
 use crate::http::date::unix_now;
 use crate::http::{Method, Request, RequestHead, Response};
 use crate::limits::SESSION_SWEEP_INTERVAL;
+use crate::metrics::{Scrape, METRICS};
 use crate::server::{Handler, Reply};
-use store::{JournalStore, MemoryStore, Store};
+use store::{JournalStore, MemoryStore, MeteredStore, Store};
 
 /// What the application needs from the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +51,10 @@ impl App {
     /// lives.
     pub fn open(config: &AppConfig) -> io::Result<App> {
         let store: Box<dyn Store> = match &config.data_dir {
-            Some(dir) => Box::new(JournalStore::open(dir, config.max_sessions)?),
+            Some(dir) => Box::new(MeteredStore::new(Box::new(JournalStore::open(
+                dir,
+                config.max_sessions,
+            )?))),
             None => {
                 eprintln!(
                     "data lives in memory only (no --data-dir): a restart forgets users, sessions and comments"
@@ -75,6 +79,15 @@ impl App {
     /// The store the routes use.
     pub fn store(&self) -> &dyn Store {
         &*self.store
+    }
+
+    /// The Prometheus exposition of this process's metrics.
+    pub fn metrics_text(&self) -> String {
+        METRICS.render(&Scrape {
+            route_names: self.route_names(),
+            sessions: self.store.session_count().ok(),
+            store: self.store.kind(),
+        })
     }
 
     /// Starts the background sweep of expired sessions, throttle entries
@@ -186,6 +199,9 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint::new("/comments/*/delete", "POST").post(Route::Now(routes::delete_comment_form)),
 ];
 
+// Every endpoint has its own metrics slot, with one left for "other".
+const _: () = assert!(ENDPOINTS.len() < crate::metrics::MAX_ROUTES);
+
 /// Paths whose POST hashes a password: always on the worker pool.
 const HASHING_PATHS: &[&str] = &["/signup", "/login", "/password", "/token"];
 
@@ -256,6 +272,19 @@ impl Handler for App {
     /// network, every route that uses it; with one whose writes wait for a
     /// disk, every write but a comment (which defers its response to the
     /// fsync instead of holding a thread).
+    fn route_index(&self, head: &RequestHead) -> usize {
+        let path = head.path();
+        ENDPOINTS
+            .iter()
+            .position(|e| e.matches(path))
+            .unwrap_or(usize::MAX)
+    }
+
+    fn route_names(&self) -> &[&'static str] {
+        static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+        NAMES.get_or_init(|| ENDPOINTS.iter().map(|e| e.path).collect())
+    }
+
     fn blocks(&self, head: &RequestHead) -> bool {
         #[cfg(feature = "fault-injection")]
         if head.path() == "/__sleep" {

@@ -16,6 +16,7 @@ use crate::http::date::{rfc3339, system_time_from_unix, unix_now};
 use crate::http::{Request, Response};
 use crate::json::ObjectWriter;
 use crate::limits::{COMMENTS_PAGE_DEFAULT, COMMENTS_PAGE_MAX, COMMENT_MAX, SESSION_TTL};
+use crate::metrics::METRICS;
 use crate::server::{Reply, Respond};
 
 /// The session cookie's name (Django's).
@@ -69,7 +70,19 @@ fn signup_inner(app: &App, req: &Request) -> Result<Response, Response> {
 }
 
 pub fn login(app: &App, req: &Request) -> Response {
-    login_inner(app, req).unwrap_or_else(private)
+    let answer = login_inner(app, req);
+    count_login(&answer);
+    answer.unwrap_or_else(private)
+}
+
+/// Counts a login's outcome for the metrics: a refusal for bad credentials
+/// or by the throttle is a failed login; a malformed request is neither.
+pub(super) fn count_login(answer: &Result<Response, Response>) {
+    match answer {
+        Ok(_) => METRICS.login(true),
+        Err(r) if matches!(r.status(), 401 | 429) => METRICS.login(false),
+        Err(_) => {}
+    }
 }
 
 fn login_inner(app: &App, req: &Request) -> Result<Response, Response> {

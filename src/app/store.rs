@@ -25,9 +25,11 @@ use crate::crypto::sha256;
 
 pub mod journal;
 pub mod memory;
+pub mod metered;
 
 pub use journal::JournalStore;
 pub use memory::MemoryStore;
+pub use metered::MeteredStore;
 
 /// Why a store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,6 +29,7 @@ use crate::http::{
 use crate::limits::{
     LINGER_MAX_BYTES, LINGER_TIMEOUT, MAX_HEADER_BYTES, MAX_REQUEST_LINE, WRITE_TIMEOUT,
 };
+use crate::metrics::METRICS;
 
 /// Bytes read from the socket at a time (the loop's scratch buffer).
 pub const READ_CHUNK: usize = 64 * 1024;
@@ -126,6 +127,8 @@ pub struct Conn {
     mode: Mode,
     idle_since: Instant,
     head_started: Option<Instant>,
+    /// When the request being answered was dispatched (for the metrics).
+    request_started: Instant,
     last_read: Instant,
     last_write: Instant,
     deadline: Instant,
@@ -153,6 +156,7 @@ impl Conn {
             mode: Mode::Serving,
             idle_since: now,
             head_started: None,
+            request_started: now,
             last_read: now,
             last_write: now,
             deadline: now + timeouts.idle,
@@ -297,6 +301,7 @@ impl Conn {
     /// Answers inline (at once, or later when the handler defers), or hands
     /// a blocking request to the pool.
     fn dispatch(&mut self, ctx: &mut LoopCtx<'_>, req: Request) {
+        self.request_started = ctx.now;
         if !ctx.handler.blocks(&req.head) {
             match reply(ctx.handler, &req) {
                 Reply::Now(response) => self.finish(ctx, &req.head, response),
@@ -339,6 +344,14 @@ impl Conn {
             head: head.method() == Method::Head,
         };
         response.encode(&framing, ctx.clock.http_date(), &mut self.out);
+        // Timed on the loop's clock (read once per batch of events): an
+        // inline answer counts as taking no time, a deferred or pooled one
+        // as long as it waited.
+        METRICS.request(
+            ctx.handler.route_index(head),
+            response.status(),
+            ctx.now.saturating_duration_since(self.request_started),
+        );
         ctx.log.record(
             ctx.clock,
             self.peer,
@@ -378,6 +391,7 @@ impl Conn {
             head: false,
         };
         response.encode(&framing, ctx.clock.http_date(), &mut self.out);
+        METRICS.request(usize::MAX, response.status(), Duration::ZERO);
         ctx.log.record(
             ctx.clock,
             self.peer,

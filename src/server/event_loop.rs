@@ -8,6 +8,7 @@
 //! back through the loop's mailbox. Idle connections sit in epoll
 //! (registered once, edge-triggered) and cost no thread.
 
+use crate::metrics::METRICS;
 use std::io;
 use std::net::TcpListener;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -242,6 +243,7 @@ impl EventLoop {
         if self.conns.remove(token).is_some() {
             // Dropping the stream closes it, which also removes it from epoll.
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
+            METRICS.connection_closed();
         }
     }
 
@@ -278,6 +280,7 @@ impl EventLoop {
                 wants_out: false,
             });
             self.shared.open.fetch_add(1, Ordering::Relaxed);
+            METRICS.connection_opened();
             // The request often arrives with the connection: serve it now
             // rather than after a trip through epoll.
             self.run_conn(token, Wake::Ready { hangup: false });

@@ -104,10 +104,12 @@ impl AccessLog {
         match self.sink.try_send(batch) {
             Ok(()) => self.dropped = 0,
             Err(TrySendError::Full(batch)) | Err(TrySendError::Disconnected(batch)) => {
-                self.dropped += batch
+                let lines = batch
                     .lines()
                     .filter(|l| !l.starts_with("access log:"))
                     .count() as u64;
+                self.dropped += lines;
+                crate::metrics::METRICS.dropped_log_lines(lines);
             }
         }
     }

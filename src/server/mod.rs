@@ -13,6 +13,7 @@ pub mod clock;
 pub mod conn;
 mod event_loop;
 mod log;
+mod metrics_listener;
 pub mod pool;
 mod responses;
 pub mod slab;
@@ -29,6 +30,7 @@ use std::time::Duration;
 use crate::http::{Request, RequestHead, Response};
 use crate::limits::WORK_QUEUE_PER_WORKER;
 use event_loop::{EventLoop, Shared};
+pub use metrics_listener::{serve_metrics, Render};
 use pool::WorkQueue;
 
 /// A response now, or one that another thread will give later.
@@ -59,6 +61,17 @@ pub trait Handler: Send + Sync {
     /// event loops stay free; all others are answered inline.
     fn blocks(&self, _head: &RequestHead) -> bool {
         false
+    }
+
+    /// Which route `head` is, as an index into [`Handler::route_names`],
+    /// for the metrics; anything past the names counts as "other".
+    fn route_index(&self, _head: &RequestHead) -> usize {
+        usize::MAX
+    }
+
+    /// The names of the routes [`Handler::route_index`] counts.
+    fn route_names(&self) -> &[&'static str] {
+        &[]
     }
 }
 
