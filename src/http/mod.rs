@@ -6,6 +6,7 @@
 //! - [`decoder`]: a connection's byte stream into successive requests.
 //! - [`response`]: the response value and its encoder.
 //! - [`error`]: every protocol error and the one mapping to status codes.
+//! - [`media`]: `Accept` negotiation (JSON or HTML).
 //! - [`date`], [`cookie`], [`status`], and the byte classes in `syntax`.
 
 pub mod chunked;
@@ -13,6 +14,7 @@ pub mod cookie;
 pub mod date;
 pub mod decoder;
 pub mod error;
+pub mod media;
 pub mod request;
 pub mod response;
 pub mod status;
