@@ -8,8 +8,10 @@
 //! - [`body`]: request bodies by media type.
 //! - `routes`: one function per route; the table below maps paths to them.
 
+pub mod assets;
 pub mod body;
 pub mod comments;
+pub mod html;
 mod routes;
 pub mod sessions;
 pub mod store;

@@ -6,10 +6,12 @@
 //! - [`decoder`]: a connection's byte stream into successive requests.
 //! - [`response`]: the response value and its encoder.
 //! - [`error`]: every protocol error and the one mapping to status codes.
-//! - [`media`]: `Accept` negotiation (JSON or HTML).
+//! - [`media`]: `Accept` negotiation (JSON or HTML); [`conditional`]:
+//!   `If-None-Match`.
 //! - [`date`], [`cookie`], [`status`], and the byte classes in `syntax`.
 
 pub mod chunked;
+pub mod conditional;
 pub mod cookie;
 pub mod date;
 pub mod decoder;
