@@ -96,6 +96,12 @@ pub const COMMENT_MAX: usize = 4096;
 /// Default and largest `limit` of `GET /comments`.
 pub const COMMENTS_PAGE_DEFAULT: usize = 100;
 pub const COMMENTS_PAGE_MAX: usize = 1000;
+/// Comments on one page of the board at `GET /`; older ones are a link
+/// (`/?before=ID`) away.
+pub const BOARD_PAGE: usize = 50;
+/// Seconds the `signed_up` cookie lives: from a browser's signup to the
+/// page that offers the login form (the page clears it at once).
+pub const SIGNED_UP_COOKIE_MAX_AGE: i64 = 60;
 /// Most bytes of a login's `User-Agent` kept with its session.
 pub const USER_AGENT_MAX: usize = 200;
 /// Lifetime of a session after login (Django's SESSION_COOKIE_AGE).

@@ -84,7 +84,7 @@ pub fn exists(path: &str) -> bool {
 
 /// `GET /static/NAME`: the file, or `304` when `If-None-Match` names its
 /// tag, or `404`.
-pub fn serve(req: &Request) -> Response {
+pub fn serve(_: &super::App, req: &Request) -> Response {
     let Some((asset, tag)) = req.head.path().strip_prefix(PREFIX).and_then(find) else {
         return super::error(404, "not found");
     };

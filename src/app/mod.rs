@@ -6,10 +6,14 @@
 //! - [`users`], [`sessions`], [`comments`], [`throttle`]: the state, each a
 //!   type that owns its lock.
 //! - [`body`]: request bodies by media type.
+//! - `browser`: the board at `GET /`, and the 303-or-page answer to a
+//!   browser's form post; [`html`] renders the page, [`assets`] serves
+//!   `/static/`.
 //! - `routes`: one function per route; the table below maps paths to them.
 
 pub mod assets;
 pub mod body;
+mod browser;
 pub mod comments;
 pub mod html;
 mod routes;
@@ -40,7 +44,8 @@ pub struct AppConfig {
 
 /// The state shared by every request: the store, and what hashing needs.
 pub struct App {
-    store: Box<dyn Store>,
+    /// Shared with deferred answers, which may present a page later.
+    store: Arc<dyn Store>,
     iterations: u32,
     /// Verified against when the username is unknown, so that path costs
     /// the same hashing as a wrong password.
@@ -72,7 +77,7 @@ impl App {
         check_random_source()?;
         let dummy_hash = hash_password("not a real password", &new_salt()?, iterations);
         Ok(App {
-            store,
+            store: Arc::from(store),
             iterations,
             dummy_hash,
         })
@@ -187,6 +192,8 @@ impl Endpoint {
 }
 
 const ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("/", "GET, HEAD").get(Route::Now(browser::board)),
+    Endpoint::new("/static/*", "GET, HEAD").get(Route::Now(assets::serve)),
     Endpoint::new("/healthz", "GET, HEAD").get(Route::Now(routes::healthz)),
     Endpoint::new("/signup", "POST").post(Route::Now(routes::signup)),
     Endpoint::new("/login", "POST").post(Route::Now(routes::login)),
@@ -262,10 +269,23 @@ impl Handler for App {
         if let Some(r) = fault_injection(req) {
             return Reply::Now(r);
         }
-        match self.route(req) {
+        let reply = match self.route(req) {
             Ok(Route::Now(f)) => Reply::Now(f(self, req)),
             Ok(Route::Deferred(f)) => f(self, req),
             Err(refusal) => Reply::Now(refusal),
+        };
+        // A browser's form post gets a 303 or the page in words instead.
+        let Some(ctx) = browser::Context::of_form_post(req) else {
+            return reply;
+        };
+        match reply {
+            Reply::Now(r) => Reply::Now(ctx.present(self.store(), r)),
+            Reply::Later(start) => {
+                let store = Arc::clone(&self.store);
+                Reply::Later(Box::new(move |respond| {
+                    start(Box::new(move |r| respond(ctx.present(&*store, r))))
+                }))
+            }
         }
     }
 
@@ -298,7 +318,7 @@ impl Handler for App {
             return true;
         }
         if self.store.is_remote() {
-            return path != "/healthz";
+            return path != "/healthz" && !path.starts_with(assets::PREFIX);
         }
         self.store.writes_block()
             && matches!(method, Method::Post | Method::Delete)

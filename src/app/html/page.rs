@@ -8,8 +8,6 @@
 //! `required`, `minlength` or `pattern`: the server's refusal, in words,
 //! is the one validation, the same with and without JavaScript.
 
-use std::sync::Arc;
-
 use super::escape_into;
 use crate::app::comments::Comment;
 use crate::app::store::SessionInfo;
@@ -40,7 +38,7 @@ pub struct Assets<'a> {
 /// One page of comments.
 pub struct Board<'a> {
     /// Oldest first.
-    pub comments: &'a [Arc<Comment>],
+    pub comments: &'a [Comment],
     /// There are comments older than the first shown: link `/?before=ID`.
     pub older_than: Option<u64>,
     /// This page ends with the newest comment (so the script polls for
@@ -147,7 +145,7 @@ fn masthead(h: &mut String, visitor: &Visitor) {
         Visitor::Member { session, .. } => {
             h.push_str("<p class=\"whoami\">Signed in as <strong>");
             escape_into(h, &session.username);
-            h.push_str("</strong></p>\n");
+            h.push_str("</strong> \u{b7} <a href=\"#account\">Your account</a></p>\n");
         }
         Visitor::Anonymous(_) => {
             h.push_str("<p class=\"whoami\"><a href=\"#account\">Log in or sign up</a></p>\n");
@@ -215,6 +213,9 @@ fn board(h: &mut String, page: &Page) {
     if let Some(id) = b.older_than {
         pager_link(h, id);
     }
+    if matches!(page.visitor, Visitor::Member { .. }) && b.latest && !b.comments.is_empty() {
+        h.push_str("<p class=\"jump\"><a href=\"#post-text\">Write a comment</a></p>\n");
+    }
     let me = match &page.visitor {
         Visitor::Member { session, .. } => Some(&*session.username),
         Visitor::Anonymous(_) => None,
@@ -228,7 +229,7 @@ fn board(h: &mut String, page: &Page) {
         "\" data-live=\"off\">\n"
     });
     for c in b.comments {
-        comment(h, c, me == Some(c.author.as_str()));
+        comment(h, c, me == Some(&*c.author));
     }
     h.push_str("</ol>\n<p class=\"empty\" id=\"no-comments\"");
     if !b.comments.is_empty() {
@@ -316,9 +317,9 @@ fn account(h: &mut String, page: &Page) {
         Visitor::Member {
             session, sessions, ..
         } => {
-            h.push_str("<h2 id=\"account-h\">Signed in as ");
+            h.push_str("<h2 id=\"account-h\">Your account</h2>\n<p>Signed in as <strong>");
             escape_into(h, &session.username);
-            h.push_str("</h2>\n<p>");
+            h.push_str("</strong>. ");
             match sessions {
                 Some(1) => h.push_str("This is your only session."),
                 Some(n) => {
@@ -560,24 +561,20 @@ mod tests {
         }
     }
 
-    fn comments() -> Vec<Arc<Comment>> {
+    fn comments() -> Vec<Comment> {
+        let c = |id, author: &str, text: &str, created_at| Comment {
+            id,
+            author: author.into(),
+            text: text.into(),
+            created_at,
+        };
         vec![
-            Arc::new(Comment::new(
-                7,
-                "alice".into(),
-                "<script>alert(1)</script>".into(),
-                1_765_000_000,
-            )),
-            Arc::new(Comment::new(
-                8,
-                "bob\"><b>".into(),
-                "안녕하세요 & \"hi\"".into(),
-                1_765_000_060,
-            )),
+            c(7, "alice", "<script>alert(1)</script>", 1_765_000_000),
+            c(8, "bob\"><b>", "안녕하세요 & \"hi\"", 1_765_000_060),
         ]
     }
 
-    fn page<'a>(visitor: Visitor<'a>, comments: &'a [Arc<Comment>]) -> Page<'a> {
+    fn page<'a>(visitor: Visitor<'a>, comments: &'a [Comment]) -> Page<'a> {
         Page {
             board: Board {
                 comments,
