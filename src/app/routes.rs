@@ -2,7 +2,7 @@
 //! changes the state through the [`Store`](super::store::Store), and builds
 //! the response. No route knows which store it was given.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::body::{fields, fields_or_none, BodyError, Fields};
 use super::comments::Comment;
@@ -12,6 +12,7 @@ use super::{error, App};
 use crate::cookie::{parse_cookie_header, SameSite, SetCookie};
 use crate::crypto::verify_password;
 use crate::form::{parse_query, single_field};
+use crate::http::conditional::none_match;
 use crate::http::date::{rfc3339, system_time_from_unix, unix_now};
 use crate::http::{Request, Response};
 use crate::json::ObjectWriter;
@@ -322,6 +323,15 @@ pub fn list_comments(app: &App, req: &Request) -> Response {
         }
         Err(m) => return error(400, &format!("invalid query: {m}")),
     };
+    // The version is read before the page: a store bumps it once a change
+    // is visible, so a tag never names a listing older than its body.
+    let etag = match app.store.comments_version() {
+        Ok(version) => listing_etag(version, req.head.query().unwrap_or("")),
+        Err(e) => return store_error(e),
+    };
+    if !none_match(req.head.headers("if-none-match"), &etag) {
+        return Response::empty(304).with_header("ETag", etag);
+    }
     let page = match app.store.comments_after(after, limit) {
         Ok(p) => p,
         Err(e) => return store_error(e),
@@ -336,7 +346,27 @@ pub fn list_comments(app: &App, req: &Request) -> Response {
         body.push_str(j);
     }
     body.push_str("]}");
-    Response::json(200, body)
+    Response::json(200, body).with_header("ETag", etag)
+}
+
+/// The `ETag` of a `GET /comments` listing: this process's epoch (a
+/// restarted memory or journal store counts its versions from the start
+/// again), the store's version, and a hash of the query (`after`, `limit`).
+/// The same three give byte-identical bodies, so the tag is strong.
+fn listing_etag(version: u64, query: &str) -> String {
+    static EPOCH: OnceLock<u32> = OnceLock::new();
+    let epoch = EPOCH.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        (t.as_nanos() as u32) ^ std::process::id().rotate_left(16)
+    });
+    // FNV-1a: a stable 64-bit digest of the query, not a secret.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in query.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("\"{epoch:08x}-{version}-{h:016x}\"")
 }
 
 /// Stores a comment. A store that answers at once (memory) gives the
