@@ -11,6 +11,7 @@
 #[path = "support/server.rs"]
 mod server;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -86,7 +87,8 @@ fn run_suite(server: &Server, pattern: &str) {
 #[test]
 fn the_board_in_chromium() {
     if let Some(why) = missing() {
-        eprintln!("SKIPPED: browser tests: {why} ({HOW})");
+        // Past the test harness's capture, so a plain `cargo test` shows it.
+        let _ = writeln!(std::io::stderr(), "SKIPPED: browser tests: {why} ({HOW})");
         return;
     }
     let fresh = Server::start(&[]);

@@ -27,10 +27,11 @@ fn absolute_form_targets_route_by_their_path() {
     let s = Server::start(&[]);
     let r = s.send(b"GET http://127.0.0.1/healthz?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]));
-    // The empty path is `/` (RFC 9110 section 4.2.3): routed, so a 404 here,
-    // not a 400 for the form of the target.
+    // The empty path is `/` (RFC 9110 section 4.2.3): routed, so the board
+    // here, not a 400 for the form of the target.
     let r = s.send(b"GET http://127.0.0.1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().starts_with("<!doctype html>"));
     let r = s.send(b"GET http:///healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     assert_eq!(r.status, 400, "no host in the target");
 }
