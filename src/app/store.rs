@@ -201,7 +201,10 @@ pub trait Store: Send + Sync {
     fn comments_before(&self, before: Option<u64>, limit: usize) -> StoreResult<Vec<Comment>>;
 
     /// Changes whenever a comment is posted or deleted (the `ETag` of
-    /// `GET /comments`).
+    /// `GET /comments`), once the change is visible and never before:
+    /// the route reads the version before the page, so a bump ahead of
+    /// visibility could tie a stale page to the new tag, and a client
+    /// would keep getting 304 for it.
     fn comments_version(&self) -> StoreResult<u64>;
 
     fn delete_comment(&self, id: u64, by: &str) -> StoreResult<DeleteOutcome>;
