@@ -178,7 +178,7 @@ fn notice(h: &mut String, notice: Option<&Notice>) {
                  <p>The account <strong>",
             );
             escape_into(h, username);
-            h.push_str("</strong> exists. Log in below to start commenting.</p></div>\n");
+            h.push_str("</strong> exists. Log in to start commenting.</p></div>\n");
         }
         // An empty region the script fills when a request fails.
         None => h.push_str("<div class=\"notice\" id=\"notice\" role=\"alert\" hidden></div>\n"),
