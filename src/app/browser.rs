@@ -25,6 +25,7 @@ use super::store::{SessionInfo, Store};
 use super::users::valid_username;
 use super::{assets, body::fields, App};
 use crate::cookie::{parse_cookie_header, SameSite, SetCookie};
+use crate::crypto::base64;
 use crate::form::{parse_query, single_field};
 use crate::http::date::unix_now;
 use crate::http::media::{preferred_format, Format};
@@ -107,7 +108,8 @@ impl Context {
             .filter_map(|v| std::str::from_utf8(v).ok())
             .flat_map(parse_cookie_header)
             .find(|(name, _)| *name == SIGNED_UP_COOKIE)
-            .map(|(_, v)| v.to_string());
+            .and_then(|(_, v)| base64::decode(v).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
         Context {
             route: None,
             session_ids: session_cookies(req).map(str::to_string).collect(),
@@ -183,10 +185,17 @@ fn response_message(response: &Response, status: u16) -> String {
     message
 }
 
-/// `signed_up=NAME; Max-Age=60; Path=/; HttpOnly; SameSite=Lax`, or the
-/// cookie that deletes it.
+/// `signed_up=BASE64(NAME); Max-Age=60; Path=/; HttpOnly; SameSite=Lax`,
+/// or the cookie that deletes it. The name is encoded, so that even this
+/// validated copy of request data never stands as it came in a response
+/// header.
 fn signed_up_cookie(name: &str, set: bool) -> Option<String> {
-    let mut c = SetCookie::new(SIGNED_UP_COOKIE, if set { name } else { "" });
+    let value = if set {
+        base64::encode(name.as_bytes())
+    } else {
+        String::new()
+    };
+    let mut c = SetCookie::new(SIGNED_UP_COOKIE, value);
     c.set_max_age(Some(if set { SIGNED_UP_COOKIE_MAX_AGE } else { 0 }));
     c.set_path(Some("/"));
     c.set_http_only(true);
@@ -445,7 +454,7 @@ mod tests {
         let flash = r.header("set-cookie").unwrap();
         assert_eq!(
             flash,
-            "signed_up=ann; Max-Age=60; Path=/; HttpOnly; SameSite=Lax"
+            "signed_up=YW5u; Max-Age=60; Path=/; HttpOnly; SameSite=Lax"
         );
         let cookie = format!("Cookie: {}", flash.split(';').next().unwrap());
         let page = answer(&app, &request("GET", "/", &[&cookie], ""));
@@ -457,7 +466,7 @@ mod tests {
             Some("signed_up=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")
         );
         // A name the server would never have set is not shown.
-        let forged = answer(&app, &request("GET", "/", &["Cookie: signed_up=<b>"], ""));
+        let forged = answer(&app, &request("GET", "/", &["Cookie: signed_up=PGI+"], ""));
         assert!(!text(&forged).contains("exists."));
     }
 
