@@ -26,6 +26,7 @@ pub mod http;
 pub mod json;
 pub mod limits;
 pub mod metrics;
+pub mod redis;
 pub mod server;
 pub mod storage;
 
