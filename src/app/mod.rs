@@ -16,6 +16,7 @@ pub mod body;
 mod browser;
 pub mod comments;
 pub mod html;
+pub mod redis_store;
 mod routes;
 pub mod sessions;
 pub mod store;

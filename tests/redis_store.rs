@@ -1,0 +1,376 @@
+//! `RedisStore` against a real redis-server: two stores on one Redis stand
+//! for two instances. Skipped (with a SKIPPED line) without redis-server.
+
+#[path = "support/redis.rs"]
+mod redis;
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use redis::{redis_server_or_skip, Redis};
+use stateful::app::redis_store::RedisStore;
+use stateful::app::store::{DeleteOutcome, Store, StoreError, TokenStatus, UserRecord};
+use stateful::redis::{Client, RedisUrl};
+
+const TTL: Duration = Duration::from_secs(1_209_600);
+
+fn store(url: &str, timeout_ms: u64, cache: bool) -> RedisStore {
+    let client = Arc::new(Client::new(
+        RedisUrl::parse(url).unwrap(),
+        Duration::from_millis(timeout_ms),
+    ));
+    RedisStore::new(client, "t:", 1_000_000, cache).unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn user(hash: &str) -> UserRecord {
+    UserRecord {
+        password_hash: hash.into(),
+        created_at: 1,
+    }
+}
+
+fn post(s: &RedisStore, author: &str, text: &str) -> u64 {
+    let (tx, rx) = std::sync::mpsc::channel();
+    s.post_comment(author, text, now(), Box::new(move |r| tx.send(r).unwrap()));
+    rx.recv().unwrap().expect("posted").id
+}
+
+/// Waits (polling) until the session cache has heard from Redis, so the
+/// cross-instance checks below exercise it.
+fn wait_cache_warm(s: &RedisStore, id: &str) {
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        let _ = s.session(id, now());
+        std::thread::sleep(Duration::from_millis(5));
+        if s.cache_stats().0 > 0 {
+            return;
+        }
+    }
+    panic!("the session cache never answered");
+}
+
+#[test]
+fn users_sessions_comments_throttle_and_tokens_across_two_instances() {
+    let Some(bin) =
+        redis_server_or_skip("users_sessions_comments_throttle_and_tokens_across_two_instances")
+    else {
+        return;
+    };
+    let redis = Redis::start(&bin, &[]);
+    let a = store(&redis.url(), 1000, true);
+    let b = store(&redis.url(), 1000, true);
+    assert!(a.ping().is_ok() && a.is_remote());
+
+    // Users.
+    assert_eq!(a.user("alice"), Ok(None));
+    assert_eq!(a.create_user("alice", user("h1")), Ok(true));
+    assert_eq!(b.create_user("alice", user("h2")), Ok(false));
+    assert_eq!(b.user("alice").unwrap().unwrap().password_hash, "h1");
+    assert_eq!(b.replace_password_hash("alice", "nope", "h3"), Ok(false));
+    assert_eq!(b.replace_password_hash("alice", "h1", "h3"), Ok(true));
+    assert_eq!(a.user("alice").unwrap().unwrap().password_hash, "h3");
+
+    // A session made on one instance is valid on the other, and a logout
+    // on either ends it on both, at once, with both caches on.
+    let t = now();
+    let s1 = a.create_session("alice", "curl/8", t, TTL).unwrap();
+    assert_eq!(s1.id.len(), 32);
+    let seen = b.session(&s1.id, t).unwrap().expect("valid on b");
+    assert_eq!(
+        (&*seen.username, seen.user_agent.as_str()),
+        ("alice", "curl/8")
+    );
+    assert_eq!(seen.expires_at, t + TTL.as_secs() as i64);
+    wait_cache_warm(&b, &s1.id);
+    wait_cache_warm(&a, &s1.id);
+    for round in 0..200 {
+        let s = a.create_session("alice", "", t, TTL).unwrap();
+        assert!(b.session(&s.id, t).unwrap().is_some(), "round {round}");
+        assert!(
+            b.session(&s.id, t).unwrap().is_some(),
+            "round {round}: cached"
+        );
+        a.end_session(&s.id).unwrap();
+        assert_eq!(
+            b.session(&s.id, t),
+            Ok(None),
+            "round {round}: logout on a seen by b"
+        );
+    }
+    assert!(
+        b.cache_stats().0 >= 200,
+        "b's cache answered: {:?}",
+        b.cache_stats()
+    );
+    assert_eq!(b.session("not-a-session-id", t), Ok(None));
+
+    // Listing, logout-all, password change keeping the caller's session.
+    let s2 = b.create_session("alice", "firefox", t + 1, TTL).unwrap();
+    let listed = a.sessions_of("alice", t + 1).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].id_hash, s2.info.id_hash, "newest first");
+    a.change_password("alice", "h4", Some(&s2.info.id_hash), t + 2)
+        .unwrap();
+    assert_eq!(b.session(&s1.id, t + 2), Ok(None));
+    assert!(
+        a.session(&s2.id, t + 2).unwrap().is_some(),
+        "the caller's session stays"
+    );
+    assert_eq!(b.user("alice").unwrap().unwrap().password_hash, "h4");
+    b.end_all_sessions("alice", t + 3).unwrap();
+    assert_eq!(a.session(&s2.id, t + 3), Ok(None));
+    assert!(a.sessions_of("alice", t + 3).unwrap().is_empty());
+
+    // Tokens: the deny list and "revoked before".
+    assert_eq!(
+        a.token_status("alice", "j1", t + 10),
+        Ok(TokenStatus::Valid)
+    );
+    assert_eq!(
+        a.token_status("alice", "j1", t + 3),
+        Ok(TokenStatus::Revoked)
+    );
+    assert_eq!(
+        a.token_status("nobody", "j1", t + 10),
+        Ok(TokenStatus::NoSuchUser)
+    );
+    a.revoke_token("j1", now() + 900).unwrap();
+    assert_eq!(
+        b.token_status("alice", "j1", t + 10),
+        Ok(TokenStatus::Revoked)
+    );
+
+    // Comments: ids increase across instances, pages in order, deletes.
+    let v0 = a.comments_version().unwrap();
+    let ids: Vec<u64> = (0..10)
+        .map(|i| {
+            post(
+                if i % 2 == 0 { &a } else { &b },
+                "alice",
+                &format!("c{i}: a:b\nc"),
+            )
+        })
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let page = b.comments_after(0, 100).unwrap();
+    assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
+    assert_eq!(page[3].text, "c3: a:b\nc");
+    assert_eq!(page[3].author, "alice");
+    assert_eq!(
+        a.comments_after(ids[7], 100)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        ids[8..]
+    );
+    assert_eq!(
+        a.comments_before(Some(ids[5]), 2)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        ids[3..5]
+    );
+    assert_eq!(a.comments_before(None, 1).unwrap()[0].id, ids[9]);
+    assert_eq!(
+        b.delete_comment(ids[2], "mallory"),
+        Ok(DeleteOutcome::NotAuthor)
+    );
+    assert_eq!(
+        b.delete_comment(ids[2], "alice"),
+        Ok(DeleteOutcome::Deleted)
+    );
+    assert_eq!(
+        a.delete_comment(ids[2], "alice"),
+        Ok(DeleteOutcome::NotFound)
+    );
+    assert_eq!(
+        a.delete_comment(999_999, "alice"),
+        Ok(DeleteOutcome::NotFound)
+    );
+    assert_eq!(a.comments_after(0, 100).unwrap().len(), 9);
+    assert_eq!(a.comments_version().unwrap(), v0 + 11);
+
+    // The throttle counts failures from every instance.
+    for i in 0..5 {
+        assert_eq!(a.throttle_check("bob", t), Ok(None), "failure {i}");
+        let s = if i % 2 == 0 { &a } else { &b };
+        s.throttle_failure("bob", t + i).unwrap();
+    }
+    let wait = b.throttle_check("bob", t + 10).unwrap().expect("locked");
+    assert_eq!(wait, Duration::from_secs(900 - 10));
+    assert_eq!(
+        b.throttle_check("bob", t + 900),
+        Ok(None),
+        "the window passed"
+    );
+    a.throttle_clear("bob").unwrap();
+    assert_eq!(b.throttle_check("bob", t + 10), Ok(None));
+
+    assert_eq!(a.session_count(), Ok(0), "every session of the test ended");
+    b.create_session("alice", "", t, TTL).unwrap();
+    assert_eq!(a.session_count(), Ok(1));
+}
+
+#[test]
+fn concurrent_signup_of_one_name_creates_one_user() {
+    let Some(bin) = redis_server_or_skip("concurrent_signup_of_one_name_creates_one_user") else {
+        return;
+    };
+    let redis = Redis::start(&bin, &[]);
+    let stores: Vec<Arc<RedisStore>> = (0..3)
+        .map(|_| Arc::new(store(&redis.url(), 1000, false)))
+        .collect();
+    for round in 0..20 {
+        let name = format!("carol{round}");
+        let barrier = Arc::new(Barrier::new(12));
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let s = Arc::clone(&stores[i % 3]);
+                let (barrier, name) = (Arc::clone(&barrier), name.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    s.create_user(&name, user(&format!("hash{i}"))).unwrap()
+                })
+            })
+            .collect();
+        let created = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|&c| c)
+            .count();
+        assert_eq!(created, 1, "round {round}");
+    }
+}
+
+#[test]
+fn a_stopped_killed_or_restarted_redis_is_unavailable_then_recovers() {
+    let Some(bin) =
+        redis_server_or_skip("a_stopped_killed_or_restarted_redis_is_unavailable_then_recovers")
+    else {
+        return;
+    };
+    let mut redis = Redis::start(&bin, &[]);
+    let s = store(&redis.url(), 300, true);
+    assert_eq!(s.create_user("dave", user("h")), Ok(true));
+    let sess = s.create_session("dave", "", now(), TTL).unwrap();
+    wait_cache_warm(&s, &sess.id);
+
+    // SIGSTOP: every call fails within the timeout (plus slack), the cached
+    // session included, and none hangs.
+    redis.pause();
+    let start = Instant::now();
+    let mut outcomes = Vec::new();
+    while start.elapsed() < Duration::from_millis(1500) {
+        let t = Instant::now();
+        let r = s.session(&sess.id, now());
+        assert!(
+            t.elapsed() < Duration::from_millis(300 + 1000),
+            "{:?}",
+            t.elapsed()
+        );
+        outcomes.push(r.is_ok());
+    }
+    assert!(matches!(
+        s.session(&sess.id, now()),
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(s.ping().is_err());
+    assert!(matches!(s.user("dave"), Err(StoreError::Unavailable(_))));
+    redis.resume();
+    assert!(
+        wait_ok(|| s.user("dave").map(|u| u.is_some())),
+        "recovers after SIGCONT"
+    );
+    assert!(s.session(&sess.id, now()).unwrap().is_some());
+
+    // SIGKILL: unavailable; a restart on the same port brings the data
+    // back (append-only file) without a new store.
+    redis.kill();
+    assert!(matches!(s.user("dave"), Err(StoreError::Unavailable(_))));
+    let (tx, rx) = std::sync::mpsc::channel();
+    s.post_comment(
+        "dave",
+        "lost?",
+        now(),
+        Box::new(move |r| tx.send(r).unwrap()),
+    );
+    assert!(
+        rx.recv().unwrap().is_err(),
+        "a write to a dead Redis is not reported done"
+    );
+    redis.restart();
+    assert!(
+        wait_ok(|| s.user("dave").map(|u| u.is_some())),
+        "recovers after restart"
+    );
+    assert!(
+        s.session(&sess.id, now()).unwrap().is_some(),
+        "the session survived"
+    );
+    assert_eq!(post(&s, "dave", "after restart"), 1);
+}
+
+fn wait_ok(mut f: impl FnMut() -> Result<bool, StoreError>) -> bool {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if f() == Ok(true) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn auth_by_password_and_by_acl_user() {
+    let Some(bin) = redis_server_or_skip("auth_by_password_and_by_acl_user") else {
+        return;
+    };
+    let redis = Redis::start(&bin, &["--requirepass", "s3cret"]);
+    let port = redis.port;
+    let refused = store(&format!("redis://:wrong@127.0.0.1:{port}"), 500, true);
+    assert!(matches!(refused.user("x"), Err(StoreError::Unavailable(_))));
+    assert!(refused.ping().is_err());
+    let none = store(&format!("redis://127.0.0.1:{port}"), 500, false);
+    assert!(
+        matches!(none.user("x"), Err(StoreError::Unavailable(_))),
+        "NOAUTH is unavailable"
+    );
+    let good = store(&format!("redis://:s3cret@127.0.0.1:{port}/2"), 500, true);
+    assert_eq!(good.create_user("erin", user("h")), Ok(true));
+    assert!(good.ping().is_ok());
+
+    // An ACL user with its own password (Redis 6+).
+    let acl = std::process::Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "-a", "s3cret", "--no-auth-warning"])
+        .args(["ACL", "SETUSER", "app", "on", ">app%pw", "~t:*", "+@all"])
+        .output();
+    let Ok(acl) = acl else {
+        eprintln!("SKIPPED: ACL part of auth_by_password_and_by_acl_user: redis-cli not found");
+        return;
+    };
+    assert!(
+        String::from_utf8_lossy(&acl.stdout).contains("OK"),
+        "{acl:?}"
+    );
+    let app = store(
+        &format!("redis://app:app%25pw@127.0.0.1:{port}/2"),
+        500,
+        true,
+    );
+    assert_eq!(app.user("erin").unwrap().unwrap().password_hash, "h");
+    let wrong = store(&format!("redis://app:nope@127.0.0.1:{port}"), 500, false);
+    assert!(matches!(
+        wrong.user("erin"),
+        Err(StoreError::Unavailable(_))
+    ));
+}
