@@ -14,11 +14,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::limits;
+use crate::redis::{RedisConfig, RedisUrl, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::server::Timeouts;
 
 pub const USAGE: &str = "\
 usage: stateful [--bind ADDR] [--port N] [--threads N] [--pbkdf2-iterations N]
-                [--max-sessions N] [--max-connections N] [--data-dir DIR]
+                [--max-sessions N] [--max-connections N]
+                [--data-dir DIR | --redis URL [--redis-prefix P] [--redis-timeout S]
+                                              [--redis-cache on|off]]
                 [--metrics-bind ADDR:PORT]
                 [--header-timeout S] [--body-timeout S] [--idle-timeout S]
 
@@ -27,14 +30,22 @@ An HTTP/1.1 server that keeps state with cookies and a server-side session table
   --bind ADDR              address to listen on (default 127.0.0.1)
   --port N                 TCP port, 0 for an ephemeral one (default 8080)
   --threads N              worker threads for blocking requests (password
-                           hashing); default 2 per CPU, at least 4. Network
-                           I/O runs on one event loop per CPU.
+                           hashing, Redis calls); default 2 per CPU, at least
+                           4 (with --redis, at least 16). Network I/O runs on
+                           one event loop per CPU.
   --pbkdf2-iterations N    password hashing cost (default 600000)
   --max-sessions N         most sessions held at once (default 1000000)
   --max-connections N      most connections open at once; more get 503
                            (default 60000)
   --data-dir DIR           keep users and comments in a journal in DIR
                            (default: memory only)
+  --redis URL              keep everything in Redis, shared by any number of
+                           instances: redis://[[user]:password@]host[:port][/db]
+  --redis-prefix P         what every Redis key starts with (default stateful:)
+  --redis-timeout S        longest wait for Redis per call (default 1); past
+                           it, or with Redis down, requests get 503
+  --redis-cache on|off     serve sessions from a local copy that Redis keeps
+                           current (CLIENT TRACKING; default on)
   --metrics-bind ADDR:PORT serve GET /metrics (Prometheus text format) on a
                            listener of its own (default: off)
   --header-timeout S       seconds for a request head to arrive (default 10)
@@ -55,6 +66,8 @@ pub struct Config {
     pub max_sessions: usize,
     pub max_connections: usize,
     pub data_dir: Option<PathBuf>,
+    /// Boxed: most runs have none, and it is the largest field.
+    pub redis: Option<Box<RedisConfig>>,
     pub metrics_bind: Option<SocketAddr>,
     pub timeouts: Timeouts,
 }
@@ -70,6 +83,7 @@ impl Default for Config {
             max_sessions: limits::MAX_SESSIONS,
             max_connections: limits::MAX_CONNECTIONS,
             data_dir: None,
+            redis: None,
             metrics_bind: None,
             timeouts: Timeouts {
                 header: limits::HEADER_TIMEOUT,
@@ -107,6 +121,11 @@ where
     S: AsRef<str>,
 {
     let mut c = Config::default();
+    let mut threads_given = false;
+    let mut redis_url: Option<RedisUrl> = None;
+    let mut redis_prefix: Option<String> = None;
+    let mut redis_timeout: Option<Duration> = None;
+    let mut redis_cache: Option<bool> = None;
     let mut args = args.into_iter().map(|s| s.as_ref().to_string());
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -124,6 +143,10 @@ where
             "--max-sessions",
             "--max-connections",
             "--data-dir",
+            "--redis",
+            "--redis-prefix",
+            "--redis-timeout",
+            "--redis-cache",
             "--metrics-bind",
             "--header-timeout",
             "--body-timeout",
@@ -146,7 +169,10 @@ where
                 }
             }
             "--port" => c.port = value.parse().map_err(|_| bad("a port number (0-65535)"))?,
-            "--threads" => c.threads = positive(&value).ok_or_else(|| bad("a positive number"))?,
+            "--threads" => {
+                c.threads = positive(&value).ok_or_else(|| bad("a positive number"))?;
+                threads_given = true;
+            }
             "--pbkdf2-iterations" => {
                 c.pbkdf2_iterations = value
                     .parse()
@@ -162,6 +188,27 @@ where
             }
             "--data-dir" if value.is_empty() => return Err(bad("a directory")),
             "--data-dir" => c.data_dir = Some(PathBuf::from(value)),
+            "--redis" => redis_url = Some(RedisUrl::parse(&value).map_err(|e| ConfigError(e.0))?),
+            "--redis-prefix"
+                if value.contains(['{', '}']) || value.chars().any(char::is_control) =>
+            {
+                return Err(bad("a key prefix (no { or }, no control characters)"))
+            }
+            "--redis-prefix" => redis_prefix = Some(value),
+            "--redis-timeout" => {
+                redis_timeout = Some(
+                    seconds(&value)
+                        .filter(|d| *d <= MAX_REDIS_TIMEOUT)
+                        .ok_or_else(|| bad("a number of seconds from 0.001 to 60"))?,
+                )
+            }
+            "--redis-cache" => {
+                redis_cache = Some(match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(bad("on or off")),
+                })
+            }
             "--metrics-bind" => {
                 c.metrics_bind = Some(
                     value
@@ -181,8 +228,38 @@ where
             _ => unreachable!("every flag in FLAGS has an arm"),
         }
     }
+    match redis_url {
+        Some(_) if c.data_dir.is_some() => {
+            return Err(ConfigError(
+                "--redis and --data-dir exclude each other: data lives in one place".into(),
+            ))
+        }
+        Some(url) => {
+            c.redis = Some(Box::new(RedisConfig {
+                url,
+                prefix: redis_prefix.unwrap_or_else(|| DEFAULT_PREFIX.to_string()),
+                timeout: redis_timeout.unwrap_or(DEFAULT_TIMEOUT),
+                cache: redis_cache.unwrap_or(true),
+            }));
+            if !threads_given {
+                // Every request but /healthz may wait on the network.
+                c.threads = c.threads.max(REDIS_MIN_THREADS);
+            }
+        }
+        None if redis_prefix.is_some() || redis_timeout.is_some() || redis_cache.is_some() => {
+            return Err(ConfigError(
+                "--redis-prefix, --redis-timeout and --redis-cache need --redis".into(),
+            ))
+        }
+        None => {}
+    }
     Ok(Command::Run(c))
 }
+
+/// Longest `--redis-timeout` accepted.
+const MAX_REDIS_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default worker threads with `--redis` (calls wait on the network).
+const REDIS_MIN_THREADS: usize = 16;
 
 fn positive(s: &str) -> Option<usize> {
     s.parse().ok().filter(|&n: &usize| n > 0)
@@ -261,6 +338,12 @@ mod tests {
             &["extra"],
             &["--pbkdf2-iterations", "0"],
             &["--data-dir="],
+            &["--redis", "http://h"],
+            &["--redis", "redis://h:0"],
+            &["--redis", "redis://h", "--redis-timeout", "0"],
+            &["--redis", "redis://h", "--redis-timeout", "61"],
+            &["--redis", "redis://h", "--redis-prefix", "a{b}:"],
+            &["--redis", "redis://h", "--redis-cache", "maybe"],
         ] {
             let e = parse_args(bad).unwrap_err();
             let flag = bad[0].split('=').next().unwrap_or_default();
@@ -268,6 +351,55 @@ mod tests {
                 e.0.contains(flag) || e.0.contains("unknown"),
                 "{bad:?}: {e}"
             );
+        }
+    }
+
+    #[test]
+    fn redis_flags() {
+        let c = run(&["--redis", "redis://:pw@cache:6380/2"]);
+        let r = c.redis.expect("redis");
+        assert_eq!(
+            (r.url.host.as_str(), r.url.port, r.url.db),
+            ("cache", 6380, 2)
+        );
+        assert_eq!(
+            (r.prefix.as_str(), r.timeout, r.cache),
+            ("stateful:", Duration::from_secs(1), true)
+        );
+        assert!(c.threads >= 16);
+        let c = run(&[
+            "--redis=redis://h",
+            "--redis-prefix",
+            "app1:",
+            "--redis-timeout",
+            "0.25",
+            "--redis-cache",
+            "off",
+            "--threads",
+            "3",
+        ]);
+        let r = c.redis.expect("redis");
+        assert_eq!(
+            (r.prefix.as_str(), r.timeout, r.cache),
+            ("app1:", Duration::from_millis(250), false)
+        );
+        assert_eq!(c.threads, 3, "an explicit --threads wins");
+    }
+
+    #[test]
+    fn redis_refusals_are_clear() {
+        for (args, says) in [
+            (
+                &["--redis", "redis://h", "--data-dir", "/tmp/x"][..],
+                "exclude",
+            ),
+            (&["--data-dir", "/tmp/x", "--redis", "redis://h"], "exclude"),
+            (&["--redis-prefix", "x:"], "need --redis"),
+            (&["--redis", "rediss://h"], "TLS"),
+            (&["--redis", "redis://u@h"], "password"),
+        ] {
+            let e = parse_args(args).unwrap_err();
+            assert!(e.0.contains(says), "{args:?}: {e}");
         }
     }
 }

@@ -45,6 +45,7 @@ pub fn run(config: config::Config) -> io::Result<()> {
         pbkdf2_iterations: config.pbkdf2_iterations,
         max_sessions: config.max_sessions,
         data_dir: config.data_dir.clone(),
+        redis: config.redis.as_deref().cloned(),
     })?);
     app::App::start_sweeper(&app)?;
     if let Some(addr) = config.metrics_bind {

@@ -162,7 +162,7 @@ fn users_sessions_comments_throttle_and_tokens_across_two_instances() {
     let page = b.comments_after(0, 100).unwrap();
     assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
     assert_eq!(page[3].text, "c3: a:b\nc");
-    assert_eq!(page[3].author, "alice");
+    assert_eq!(&*page[3].author, "alice");
     assert_eq!(
         a.comments_after(ids[7], 100)
             .unwrap()

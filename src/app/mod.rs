@@ -32,7 +32,9 @@ use crate::http::date::unix_now;
 use crate::http::{Method, Request, RequestHead, Response};
 use crate::limits::SESSION_SWEEP_INTERVAL;
 use crate::metrics::{Scrape, METRICS};
+use crate::redis::{Client, RedisConfig};
 use crate::server::{Handler, Reply};
+use redis_store::RedisStore;
 use store::{JournalStore, MemoryStore, MeteredStore, Store};
 
 /// What the application needs from the command line.
@@ -41,6 +43,8 @@ pub struct AppConfig {
     pub pbkdf2_iterations: u32,
     pub max_sessions: usize,
     pub data_dir: Option<PathBuf>,
+    /// `--redis`: the store lives in Redis (never with `data_dir`).
+    pub redis: Option<RedisConfig>,
 }
 
 /// The state shared by every request: the store, and what hashing needs.
@@ -54,16 +58,31 @@ pub struct App {
 }
 
 impl App {
-    /// Checks the random source, opens the store the flags ask for (the
-    /// journal in `--data-dir`, else memory), and says on stderr where data
-    /// lives.
+    /// Checks the random source, opens the store the flags ask for (Redis
+    /// with `--redis`, the journal in `--data-dir`, else memory), and says
+    /// on stderr where data lives. An unreachable Redis is not an error:
+    /// the server starts, and `/readyz` says 503 until Redis answers.
     pub fn open(config: &AppConfig) -> io::Result<App> {
-        let store: Box<dyn Store> = match &config.data_dir {
-            Some(dir) => Box::new(MeteredStore::new(Box::new(JournalStore::open(
+        let store: Box<dyn Store> = match (&config.redis, &config.data_dir) {
+            (Some(r), _) => {
+                let client = Arc::new(Client::new(r.url.clone(), r.timeout));
+                let store = RedisStore::new(client, &r.prefix, config.max_sessions, r.cache)?;
+                eprintln!(
+                    "data lives in Redis at {} under keys {}* (session cache {})",
+                    r.url,
+                    r.prefix,
+                    if r.cache { "on" } else { "off" }
+                );
+                if let Err(e) = store.ping() {
+                    eprintln!("{e:?}: starting anyway; /readyz says 503 until Redis answers");
+                }
+                Box::new(MeteredStore::new(Box::new(store)))
+            }
+            (None, Some(dir)) => Box::new(MeteredStore::new(Box::new(JournalStore::open(
                 dir,
                 config.max_sessions,
             )?))),
-            None => {
+            (None, None) => {
                 eprintln!(
                     "data lives in memory only (no --data-dir): a restart forgets users, sessions and comments"
                 );
@@ -196,6 +215,7 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint::new("/", "GET, HEAD").get(Route::Now(browser::board)),
     Endpoint::new("/static/*", "GET, HEAD").get(Route::Now(assets::serve)),
     Endpoint::new("/healthz", "GET, HEAD").get(Route::Now(routes::healthz)),
+    Endpoint::new("/readyz", "GET, HEAD").get(Route::Now(routes::readyz)),
     Endpoint::new("/signup", "POST").post(Route::Now(routes::signup)),
     Endpoint::new("/login", "POST").post(Route::Now(routes::login)),
     Endpoint::new("/logout", "POST").post(Route::Now(routes::logout)),
@@ -319,11 +339,28 @@ impl Handler for App {
             return true;
         }
         if self.store.is_remote() {
-            return path != "/healthz" && !path.starts_with(assets::PREFIX);
+            return path != "/healthz"
+                && !path.starts_with(assets::PREFIX)
+                && !self.answers_me_locally(head);
         }
         self.store.writes_block()
             && matches!(method, Method::Post | Method::Delete)
             && path != "/comments"
+    }
+}
+
+impl App {
+    /// `GET /me` whose first session cookie the store can check without
+    /// the network (a remote store's session cache): answered inline, as
+    /// in memory. A request with `Authorization` is not (a token is
+    /// checked against the store's deny list).
+    fn answers_me_locally(&self, head: &RequestHead) -> bool {
+        matches!(head.method(), Method::Get | Method::Head)
+            && head.path() == "/me"
+            && head.header("authorization").is_none()
+            && routes::session_cookies_of(head)
+                .next()
+                .is_some_and(|id| self.store.answers_locally(id))
     }
 }
 

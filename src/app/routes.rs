@@ -14,7 +14,7 @@ use crate::crypto::verify_password;
 use crate::form::{parse_query, single_field};
 use crate::http::conditional::none_match;
 use crate::http::date::{rfc3339, system_time_from_unix, unix_now};
-use crate::http::{Request, Response};
+use crate::http::{Request, RequestHead, Response};
 use crate::json::ObjectWriter;
 use crate::limits::{COMMENTS_PAGE_DEFAULT, COMMENTS_PAGE_MAX, COMMENT_MAX, SESSION_TTL};
 use crate::metrics::METRICS;
@@ -32,6 +32,15 @@ const ID_HASH_SHOWN: usize = 12;
 
 pub fn healthz(_: &App, _: &Request) -> Response {
     Response::text(200, "ok")
+}
+
+/// `GET /readyz`: 200 `ready` when the store answers (Redis: `PING`), else
+/// 503 like any request that needs it.
+pub fn readyz(app: &App, _: &Request) -> Response {
+    match app.store.ping() {
+        Ok(()) => Response::text(200, "ready"),
+        Err(e) => store_error(e),
+    }
 }
 
 pub fn signup(app: &App, req: &Request) -> Response {
@@ -482,8 +491,12 @@ fn delete_comment_inner(app: &App, req: &Request) -> Result<Response, Response> 
 /// Every `sessionid` value the request's `Cookie` fields carry, in order.
 /// Malformed pairs are skipped by the lenient parser.
 pub(super) fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
-    req.head
-        .headers("cookie")
+    session_cookies_of(&req.head)
+}
+
+/// [`session_cookies`] of a request head.
+pub(super) fn session_cookies_of(head: &RequestHead) -> impl Iterator<Item = &str> {
+    head.headers("cookie")
         .filter_map(|v| std::str::from_utf8(v).ok())
         .flat_map(parse_cookie_header)
         .filter(|(name, _)| *name == SESSION_COOKIE)

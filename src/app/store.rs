@@ -168,6 +168,14 @@ pub trait Store: Send + Sync {
     /// `GET /me`.
     fn session(&self, id: &str, now: i64) -> StoreResult<Option<SessionInfo>>;
 
+    /// Whether [`Store::session_user`] for `id` would answer now without
+    /// waiting on the network (always, for a store in this process; for
+    /// Redis, when the session is in its local cache). The routes then
+    /// answer `GET /me` inline on an event loop instead of on the pool.
+    fn answers_locally(&self, _id: &str) -> bool {
+        !self.is_remote()
+    }
+
     /// Only the user of the live session `id` (the hot path of `GET /me`;
     /// a store may answer it without building a [`SessionInfo`]).
     fn session_user(&self, id: &str, now: i64) -> StoreResult<Option<Arc<str>>> {

@@ -20,3 +20,23 @@ pub use client::{Client, Effect};
 pub use conn::{Pipeline, RedisError};
 pub use resp::Reply;
 pub use url::RedisUrl;
+
+use std::time::Duration;
+
+/// Default `--redis-prefix`.
+pub const DEFAULT_PREFIX: &str = "stateful:";
+/// Default `--redis-timeout`: every call to Redis ends within it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The `--redis*` flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    pub url: RedisUrl,
+    /// What every key starts with; never contains `{` or `}` (the key
+    /// layout's hash tags must be the keys' only ones).
+    pub prefix: String,
+    pub timeout: Duration,
+    /// Keep sessions in a local cache invalidated by Redis
+    /// (`CLIENT TRACKING`); `--redis-cache off` reads Redis every time.
+    pub cache: bool,
+}

@@ -36,10 +36,12 @@ use super::client::Client;
 use super::conn::Pipeline;
 use super::resp::{encode_command, parse_reply, Reply, Status};
 
-/// How often the listener pings Redis.
-pub const PING_EVERY: Duration = Duration::from_millis(50);
-/// Entries are used only while Redis answered the listener this recently.
-pub const FRESH_FOR: Duration = Duration::from_millis(250);
+/// How often the listener pings Redis (from lookups when they are frequent,
+/// else from the background thread).
+pub const PING_EVERY: Duration = Duration::from_millis(10);
+/// Entries are used only while Redis answered the listener this recently:
+/// a Redis that hangs stops the cache within this time.
+pub const FRESH_FOR: Duration = Duration::from_millis(50);
 /// How often the background thread drains pushes when no lookup does.
 const TICK: Duration = Duration::from_millis(10);
 /// Invalidation stripes (a power of two).
@@ -86,6 +88,8 @@ pub struct TrackedCache<V> {
     /// Milliseconds since `epoch` when Redis last answered the listener;
     /// 0: never (or not connected).
     last_heard: AtomicU64,
+    /// Milliseconds since `epoch` when the last `PING` was sent.
+    last_ping: AtomicU64,
     epoch: Instant,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -103,6 +107,7 @@ impl<V: Clone + Send + 'static> TrackedCache<V> {
             generation: AtomicU64::new(0),
             listener: Mutex::new(None),
             last_heard: AtomicU64::new(0),
+            last_ping: AtomicU64::new(0),
             epoch: Instant::now(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -135,6 +140,12 @@ impl<V: Clone + Send + 'static> TrackedCache<V> {
                 Lookup::Miss(ticket)
             }
         }
+    }
+
+    /// Whether `key` is cached and the cache may be used, without reading
+    /// pushes first (a hint; [`TrackedCache::get`] decides).
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.is_fresh() && self.lock_map().contains_key(key)
     }
 
     /// Caches a value read from Redis after [`Lookup::Miss`], unless the
@@ -211,7 +222,11 @@ impl<V: Clone + Send + 'static> TrackedCache<V> {
         let Some(listener) = guard.as_mut() else {
             return false;
         };
-        if self.drain(listener).is_err() {
+        if self
+            .drain(listener)
+            .and_then(|()| self.ping_if_due(listener))
+            .is_err()
+        {
             *guard = None;
             drop(guard);
             self.lost();
@@ -247,6 +262,26 @@ impl<V: Clone + Send + 'static> TrackedCache<V> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Sends a `PING` if the last was [`PING_EVERY`] ago. 14 bytes always
+    /// fit a send buffer that Redis is draining; a short or blocked write
+    /// means it is not, and the listener is given up.
+    fn ping_if_due(&self, l: &mut Listener) -> io::Result<()> {
+        let now = self.now_ms();
+        if now.saturating_sub(self.last_ping.load(Ordering::Relaxed))
+            < PING_EVERY.as_millis() as u64
+        {
+            return Ok(());
+        }
+        self.last_ping.store(now, Ordering::Relaxed);
+        let mut ping = Vec::with_capacity(14);
+        encode_command(&["PING"], &mut ping);
+        match l.stream.write(&ping) {
+            Ok(n) if n == ping.len() => Ok(()),
+            Ok(_) => Err(io::ErrorKind::WriteZero.into()),
+            Err(e) => Err(e),
         }
     }
 
@@ -307,7 +342,6 @@ fn stripe_of(key: &[u8]) -> usize {
 /// The listener thread: (re)connects, pings, drains when idle, and gives up
 /// on a connection that stays silent past the client's timeout.
 fn run_listener<V: Clone + Send + 'static>(cache: Weak<TrackedCache<V>>, client: Arc<Client>) {
-    let mut last_ping = Instant::now();
     let mut last_attempt: Option<Instant> = None;
     let mut warned = false;
     loop {
@@ -346,25 +380,6 @@ fn run_listener<V: Clone + Send + 'static>(cache: Weak<TrackedCache<V>>, client:
             *cache.lock_listener() = None;
             cache.lost();
             continue;
-        }
-        if last_ping.elapsed() >= PING_EVERY {
-            last_ping = Instant::now();
-            let mut guard = cache.lock_listener();
-            let ping_failed = match guard.as_mut() {
-                Some(l) => {
-                    let mut ping = Vec::new();
-                    encode_command(&["PING"], &mut ping);
-                    // 14 bytes always fit an empty-enough send buffer; a
-                    // short or blocked write means the peer is not reading.
-                    !matches!(l.stream.write(&ping), Ok(n) if n == ping.len())
-                }
-                None => false,
-            };
-            if ping_failed {
-                *guard = None;
-                drop(guard);
-                cache.lost();
-            }
         }
     }
 }

@@ -48,7 +48,7 @@ pub struct RedisStore {
     client: Arc<Client>,
     keys: Keys,
     max_sessions: usize,
-    cache: Option<Arc<TrackedCache<SessionInfo>>>,
+    cache: Option<Arc<TrackedCache<Arc<SessionInfo>>>>,
     touches: SyncSender<String>,
     /// Makes throttle entries unique across instances and calls.
     nonce_base: u64,
@@ -168,17 +168,52 @@ impl RedisStore {
         session_from_fields(hash, array(&reply, "HMGET session")?, now)
     }
 
-    /// Queues a `last_seen_at` write if the stored one is a granule old.
-    fn maybe_touch(&self, info: &mut SessionInfo, now: i64) {
-        if now - info.last_seen_at < LAST_SEEN_GRANULARITY.as_secs() as i64 {
-            return;
+    /// The live session `id` names: from the cache when it may be
+    /// trusted, else from Redis (then cached). Notes `now` as its last use,
+    /// at most once a granule.
+    fn live_session(&self, id: &str, now: i64) -> StoreResult<Option<Arc<SessionInfo>>> {
+        if !is_session_id(id) {
+            return Ok(None);
         }
-        info.last_seen_at = now;
+        let hash = session_key(id);
+        let key = self.keys.session(&hash);
+        let lookup = match &self.cache {
+            Some(cache) => cache.get(key.as_bytes()),
+            None => Lookup::Off,
+        };
+        let info = match lookup {
+            Lookup::Hit(info) => info,
+            Lookup::Miss(ticket) => {
+                let Some(info) = self.read_session(&hash, now)? else {
+                    return Ok(None);
+                };
+                let info = Arc::new(info);
+                if let Some(cache) = &self.cache {
+                    cache.insert(ticket, key.as_bytes(), Arc::clone(&info));
+                }
+                info
+            }
+            Lookup::Off => match self.read_session(&hash, now)? {
+                Some(info) => Arc::new(info),
+                None => return Ok(None),
+            },
+        };
+        if info.expires_at <= now {
+            return Ok(None);
+        }
+        if now - info.last_seen_at >= LAST_SEEN_GRANULARITY.as_secs() as i64 {
+            self.touch(&key, &hash, now);
+        }
+        Ok(Some(info))
+    }
+
+    /// Queues a `last_seen_at` write (the background writer sends it), and
+    /// notes it in the cache so the next request does not queue it again.
+    fn touch(&self, key: &str, hash: &str, now: i64) {
         if let Some(cache) = &self.cache {
-            let key = self.keys.session(&info.id_hash);
-            cache.update(key.as_bytes(), |v| v.last_seen_at = now);
+            cache.update(key.as_bytes(), |v| Arc::make_mut(v).last_seen_at = now);
         }
-        let _ = self.touches.try_send(format!("{}\n{now}", info.id_hash));
+        let _ = self.touches.try_send(format!("{hash}\n{now}"));
     }
 
     /// Ends the sessions `hashes` of `username` (all but `keep`).
@@ -265,7 +300,7 @@ fn session_from_fields(hash: &str, f: &[Reply], now: i64) -> StoreResult<Option<
 }
 
 /// A comment member: `id:created:author:text`.
-fn comment_from_member(member: &[u8]) -> StoreResult<Arc<Comment>> {
+fn comment_from_member(member: &[u8]) -> StoreResult<Comment> {
     let bad = || unavailable("redis: malformed comment");
     let mut parts = member.splitn(4, |&b| b == b':');
     let (Some(id), Some(created), Some(author), Some(body)) =
@@ -278,10 +313,15 @@ fn comment_from_member(member: &[u8]) -> StoreResult<Arc<Comment>> {
         .ok_or_else(bad)?;
     let created = parse_i64(created).ok_or_else(bad)?;
     let body = String::from_utf8(body.to_vec()).map_err(|_| bad())?;
-    Ok(Arc::new(Comment::new(id, text(author), body, created)))
+    Ok(Comment {
+        id,
+        author: Arc::from(text(author)),
+        text: body,
+        created_at: created,
+    })
 }
 
-fn comments_from(reply: &Reply) -> StoreResult<Vec<Arc<Comment>>> {
+fn comments_from(reply: &Reply) -> StoreResult<Vec<Comment>> {
     array(reply, "comments page")?
         .iter()
         .map(|m| match m {
@@ -316,6 +356,15 @@ impl Store for RedisStore {
 
     fn ping(&self) -> StoreResult<()> {
         self.client.ping().map_err(unavailable)
+    }
+
+    fn answers_locally(&self, id: &str) -> bool {
+        match &self.cache {
+            Some(cache) if is_session_id(id) => {
+                cache.contains(self.keys.session(&session_key(id)).as_bytes())
+            }
+            _ => false,
+        }
     }
 
     fn kind(&self) -> &'static str {
@@ -433,35 +482,11 @@ impl Store for RedisStore {
     }
 
     fn session(&self, id: &str, now: i64) -> StoreResult<Option<SessionInfo>> {
-        if !is_session_id(id) {
-            return Ok(None);
-        }
-        let hash = session_key(id);
-        let key = self.keys.session(&hash);
-        let lookup = match &self.cache {
-            Some(cache) => cache.get(key.as_bytes()),
-            None => Lookup::Off,
-        };
-        let mut info = match lookup {
-            Lookup::Hit(info) if info.expires_at > now => info,
-            Lookup::Hit(_) => return Ok(None),
-            Lookup::Miss(ticket) => {
-                let found = self.read_session(&hash, now)?;
-                if let (Some(info), Some(cache)) = (&found, &self.cache) {
-                    cache.insert(ticket, key.as_bytes(), info.clone());
-                }
-                match found {
-                    Some(info) => info,
-                    None => return Ok(None),
-                }
-            }
-            Lookup::Off => match self.read_session(&hash, now)? {
-                Some(info) => info,
-                None => return Ok(None),
-            },
-        };
-        self.maybe_touch(&mut info, now);
-        Ok(Some(info))
+        Ok(self.live_session(id, now)?.map(|s| (*s).clone()))
+    }
+
+    fn session_user(&self, id: &str, now: i64) -> StoreResult<Option<Arc<str>>> {
+        Ok(self.live_session(id, now)?.map(|s| Arc::clone(&s.username)))
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
@@ -570,18 +595,16 @@ impl Store for RedisStore {
             )
             .and_then(|r| int(&r, "post-comment script"))
             .and_then(|id| u64::try_from(id).map_err(|_| unavailable("redis: negative comment id")))
-            .map(|id| {
-                Arc::new(Comment::new(
-                    id,
-                    author.to_string(),
-                    text.to_string(),
-                    created_at,
-                ))
+            .map(|id| Comment {
+                id,
+                author: Arc::from(author),
+                text: text.to_string(),
+                created_at,
             });
         done(result);
     }
 
-    fn comments_after(&self, after: u64, limit: usize) -> StoreResult<Vec<Arc<Comment>>> {
+    fn comments_after(&self, after: u64, limit: usize) -> StoreResult<Vec<Comment>> {
         let reply = self.run1(
             &[
                 "ZRANGEBYSCORE",
@@ -597,7 +620,7 @@ impl Store for RedisStore {
         comments_from(&reply)
     }
 
-    fn comments_before(&self, before: Option<u64>, limit: usize) -> StoreResult<Vec<Arc<Comment>>> {
+    fn comments_before(&self, before: Option<u64>, limit: usize) -> StoreResult<Vec<Comment>> {
         let max = before.map_or_else(|| "+inf".to_string(), |b| format!("({b}"));
         let reply = self.run1(
             &[

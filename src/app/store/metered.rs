@@ -37,6 +37,9 @@ impl Store for MeteredStore {
     fn writes_block(&self) -> bool {
         self.inner.writes_block()
     }
+    fn answers_locally(&self, id: &str) -> bool {
+        self.inner.answers_locally(id)
+    }
     fn ping(&self) -> StoreResult<()> {
         self.timed(|s| s.ping())
     }
