@@ -44,6 +44,8 @@ pub const PING_EVERY: Duration = Duration::from_millis(10);
 pub const FRESH_FOR: Duration = Duration::from_millis(50);
 /// How often the background thread drains pushes when no lookup does.
 const TICK: Duration = Duration::from_millis(10);
+/// Longest wait between attempts to open the listener.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(1);
 /// Invalidation stripes (a power of two).
 const STRIPES: usize = 256;
 
@@ -343,19 +345,24 @@ fn stripe_of(key: &[u8]) -> usize {
 /// on a connection that stays silent past the client's timeout.
 fn run_listener<V: Clone + Send + 'static>(cache: Weak<TrackedCache<V>>, client: Arc<Client>) {
     let mut last_attempt: Option<Instant> = None;
+    let mut failures: u32 = 0;
     let mut warned = false;
     loop {
         thread::sleep(TICK);
         let Some(cache) = cache.upgrade() else { return };
         let connected = cache.lock_listener().is_some();
         if !connected {
-            if last_attempt.is_some_and(|t| t.elapsed() < super::client::RETRY_INTERVAL) {
+            // 100 ms after a failure, doubling up to a second: a Redis
+            // without CLIENT TRACKING is not asked ten times a second.
+            let wait = super::client::RETRY_INTERVAL * 2u32.pow(failures.min(4));
+            if last_attempt.is_some_and(|t| t.elapsed() < wait.min(MAX_RETRY_WAIT)) {
                 continue;
             }
             last_attempt = Some(Instant::now());
             // Connecting may wait up to the timeout: not under any lock.
             match open_listener(&client, &cache.prefix) {
                 Ok(listener) => {
+                    failures = 0;
                     cache.drop_all();
                     cache.last_heard.store(cache.now_ms(), Ordering::SeqCst);
                     *cache.lock_listener() = Some(listener);
@@ -364,11 +371,13 @@ fn run_listener<V: Clone + Send + 'static>(cache: Weak<TrackedCache<V>>, client:
                         warned = false;
                     }
                 }
-                Err(e) if !warned => {
-                    eprintln!("redis: session cache off ({e}); sessions are read from Redis");
-                    warned = true;
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    if !warned {
+                        eprintln!("redis: session cache off ({e}); sessions are read from Redis");
+                        warned = true;
+                    }
                 }
-                Err(_) => {}
             }
             continue;
         }

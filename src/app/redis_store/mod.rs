@@ -34,8 +34,9 @@ use crate::redis::tracking::{Lookup, TrackedCache};
 use crate::redis::{Client, Effect, Pipeline, Reply};
 pub use keys::Keys;
 
-/// Most sessions the local cache holds; beyond it, misses are not cached.
-pub const SESSION_CACHE_MAX: usize = 1_000_000;
+/// Most sessions the local cache holds (a few hundred bytes each); beyond
+/// it, misses are not cached until invalidations or the sweep make room.
+pub const SESSION_CACHE_MAX: usize = 200_000;
 /// Most sessions `GET /sessions` lists (the newest).
 pub const SESSIONS_LISTED_MAX: usize = 1000;
 /// `last_seen_at` writes waiting for the background writer; beyond it they
