@@ -374,3 +374,53 @@ fn auth_by_password_and_by_acl_user() {
         Err(StoreError::Unavailable(_))
     ));
 }
+
+#[test]
+fn a_push_that_overtakes_a_read_keeps_the_stale_value_out_of_the_cache() {
+    use stateful::redis::tracking::{Lookup, TrackedCache};
+    use stateful::redis::Effect;
+    let Some(bin) =
+        redis_server_or_skip("a_push_that_overtakes_a_read_keeps_the_stale_value_out_of_the_cache")
+    else {
+        return;
+    };
+    let redis = Redis::start(&bin, &[]);
+    let client = Arc::new(Client::new(
+        RedisUrl::parse(&redis.url()).unwrap(),
+        Duration::from_secs(1),
+    ));
+    let cache = TrackedCache::<String>::start(Arc::clone(&client), "c:", 100).unwrap();
+    let miss = |key: &[u8]| {
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            match cache.get(key) {
+                Lookup::Miss(t) => return t,
+                _ if Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    // A value cached normally is a hit until someone changes its key.
+    let t = miss(b"c:2");
+    cache.insert(t, b"c:2", "two".into());
+    assert_eq!(cache.get(b"c:2"), Lookup::Hit("two".into()));
+
+    // "Read" c:1 (its ticket is taken), then another client changes c:1
+    // and c:2 in one command, before our read's value is inserted.
+    let ticket = miss(b"c:1");
+    client
+        .call1(&["MSET", "c:1", "new", "c:2", "new"], Effect::Write)
+        .unwrap();
+    // Once c:2 (a hit until now) misses, its push is applied, and so is
+    // c:1's: the same push, or one before it.
+    miss(b"c:2");
+    cache.insert(ticket, b"c:1", "old".into());
+    assert!(
+        matches!(cache.get(b"c:1"), Lookup::Miss(_)),
+        "the stale value was refused"
+    );
+    // A read after the change is cached.
+    let t = miss(b"c:1");
+    cache.insert(t, b"c:1", "new".into());
+    assert_eq!(cache.get(b"c:1"), Lookup::Hit("new".into()));
+}

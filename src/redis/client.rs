@@ -343,6 +343,45 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_with_a_reply_half_read_is_never_reused() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = RedisUrl::parse(&format!("redis://{}", listener.local_addr().unwrap())).unwrap();
+        let server = std::thread::spawn(move || {
+            // First connection: half a reply, then silence; it must see no
+            // second command.
+            let (mut first, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 256];
+            let n = first.read(&mut buf).unwrap();
+            assert!(buf[..n].ends_with(b"GET\r\n$1\r\nk\r\n"));
+            first.write_all(b"$10\r\nhel").unwrap();
+            // Second connection: a whole reply.
+            let (mut second, _) = listener.accept().unwrap();
+            let n = second.read(&mut buf).unwrap();
+            assert!(buf[..n].ends_with(b"GET\r\n$1\r\nk\r\n"));
+            second.write_all(b"$5\r\nhello\r\n").unwrap();
+            first
+                .set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            matches!(first.read(&mut buf), Ok(0) | Err(_))
+        });
+        let c = Client::new(url, Duration::from_millis(200));
+        assert_eq!(
+            c.call1(&["GET", "k"], Effect::Read),
+            Err(RedisError::Timeout)
+        );
+        c.breaker.succeeded(); // skip the fail-fast pause
+        assert_eq!(
+            c.call1(&["GET", "k"], Effect::Read),
+            Ok(Reply::Bulk(b"hello".to_vec()))
+        );
+        assert!(
+            server.join().unwrap(),
+            "the first connection got nothing more"
+        );
+    }
+
+    #[test]
     fn a_silent_server_times_out() {
         // Accepts (the kernel does) but never answers: a stopped Redis.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

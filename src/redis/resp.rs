@@ -10,7 +10,7 @@
 //! ```
 //! use stateful::redis::resp::{encode_command, parse_reply, Reply, Status};
 //! let mut out = Vec::new();
-//! encode_command(&[b"GET", b"k"], &mut out);
+//! encode_command(&[b"GET".as_slice(), b"k"], &mut out);
 //! assert_eq!(out, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
 //! assert_eq!(
 //!     parse_reply(b"$2\r\nhi\r\n+OK\r\n"),
