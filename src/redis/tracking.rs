@@ -144,12 +144,6 @@ impl<V: Clone + Send + 'static> TrackedCache<V> {
         }
     }
 
-    /// Whether `key` is cached and the cache may be used, without reading
-    /// pushes first (a hint; [`TrackedCache::get`] decides).
-    pub fn contains(&self, key: &[u8]) -> bool {
-        self.is_fresh() && self.lock_map().contains_key(key)
-    }
-
     /// Caches a value read from Redis after [`Lookup::Miss`], unless the
     /// key may have changed since the ticket was taken.
     pub fn insert(&self, ticket: Ticket, key: &[u8], value: V) {

@@ -16,10 +16,11 @@
 pub mod keys;
 mod scripts;
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::comments::Comment;
 use super::sessions::is_session_id;
@@ -27,7 +28,7 @@ use super::store::{
     session_key, CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError,
     StoreResult, TokenStatus, UserRecord,
 };
-use crate::crypto::{fill_random, session_id};
+use crate::crypto::{fill_random, session_id, SESSION_ID_LEN};
 use crate::http::date::unix_seconds;
 use crate::limits::{LAST_SEEN_GRANULARITY, LOGIN_THROTTLE_FAILURES, LOGIN_THROTTLE_WINDOW};
 use crate::redis::tracking::{Lookup, TrackedCache};
@@ -173,14 +174,15 @@ impl RedisStore {
     /// trusted, else from Redis (then cached). Notes `now` as its last use,
     /// at most once a granule.
     fn live_session(&self, id: &str, now: i64) -> StoreResult<Option<Arc<SessionInfo>>> {
-        if !is_session_id(id) {
+        let Some(id_bytes) = session_id_bytes(id) else {
             return Ok(None);
-        }
+        };
         let hash = session_key(id);
         let key = self.keys.session(&hash);
-        let lookup = match &self.cache {
-            Some(cache) => cache.get(key.as_bytes()),
-            None => Lookup::Off,
+        let lookup = match (&self.cache, take_local_answer(&id_bytes)) {
+            (_, Some(info)) => Lookup::Hit(info),
+            (Some(cache), None) => cache.get(key.as_bytes()),
+            (None, None) => Lookup::Off,
         };
         let info = match lookup {
             Lookup::Hit(info) => info,
@@ -332,6 +334,36 @@ fn comments_from(reply: &Reply) -> StoreResult<Vec<Comment>> {
         .collect()
 }
 
+thread_local! {
+    /// A session [`Store::answers_locally`] just found in the cache, for
+    /// the lookup that follows on the same thread: the id, the session,
+    /// and when.
+    static LOCAL_ANSWER: RefCell<Option<LocalAnswer>> = const { RefCell::new(None) };
+}
+
+/// See [`LOCAL_ANSWER`].
+type LocalAnswer = ([u8; SESSION_ID_LEN], Arc<SessionInfo>, Instant);
+
+/// How long a handed-over answer stays usable (the lookup follows within
+/// microseconds; this only bounds a forgotten one).
+const LOCAL_ANSWER_FOR: Duration = Duration::from_millis(1);
+
+/// The id as a fixed array, if it has the shape of an id we issue.
+fn session_id_bytes(id: &str) -> Option<[u8; SESSION_ID_LEN]> {
+    if !is_session_id(id) {
+        return None;
+    }
+    id.as_bytes().try_into().ok()
+}
+
+/// The answer handed over for `id` on this thread, if fresh; taken once.
+fn take_local_answer(id: &[u8; SESSION_ID_LEN]) -> Option<Arc<SessionInfo>> {
+    LOCAL_ANSWER.with(|a| match a.borrow_mut().take() {
+        Some((held, info, at)) if held == *id && at.elapsed() <= LOCAL_ANSWER_FOR => Some(info),
+        _ => None,
+    })
+}
+
 fn unix_now() -> i64 {
     unix_seconds(SystemTime::now())
 }
@@ -359,10 +391,18 @@ impl Store for RedisStore {
         self.client.ping().map_err(unavailable)
     }
 
+    /// Looks the session up in the cache; on a hit, hands the answer to
+    /// the [`Store::session_user`] call that follows on this thread (the
+    /// inline `GET /me`), so that call neither hashes nor reads again, and
+    /// cannot reach the network on an event loop.
     fn answers_locally(&self, id: &str) -> bool {
-        match &self.cache {
-            Some(cache) if is_session_id(id) => {
-                cache.contains(self.keys.session(&session_key(id)).as_bytes())
+        let (Some(cache), Some(id_bytes)) = (&self.cache, session_id_bytes(id)) else {
+            return false;
+        };
+        match cache.get(self.keys.session(&session_key(id)).as_bytes()) {
+            Lookup::Hit(info) => {
+                LOCAL_ANSWER.with(|a| *a.borrow_mut() = Some((id_bytes, info, Instant::now())));
+                true
             }
             _ => false,
         }
