@@ -12,39 +12,41 @@
 //! `CLIENT TRACKING` (6.0+): `GET /me` then costs no round trip while the
 //! session is unchanged, and a logout anywhere reaches every instance's
 //! cache by Redis's invalidation push (see `redis::tracking`).
+//!
+//! `sessions` holds the session methods and the cache's use, `reply` the
+//! reading of replies into store values, `scripts` the Lua.
 
 pub mod keys;
+mod reply;
 mod scripts;
+mod sessions;
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use super::comments::Comment;
-use super::sessions::is_session_id;
 use super::store::{
-    session_key, CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError,
-    StoreResult, TokenStatus, UserRecord,
+    CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
+    TokenStatus, UserRecord,
 };
-use crate::crypto::{fill_random, session_id, SESSION_ID_LEN};
+use crate::crypto::fill_random;
 use crate::http::date::unix_seconds;
-use crate::limits::{LAST_SEEN_GRANULARITY, LOGIN_THROTTLE_FAILURES, LOGIN_THROTTLE_WINDOW};
-use crate::redis::tracking::{Lookup, TrackedCache};
+use crate::limits::{LOGIN_THROTTLE_FAILURES, LOGIN_THROTTLE_WINDOW};
+use crate::redis::tracking::TrackedCache;
 use crate::redis::{Client, Effect, Pipeline, Reply};
 pub use keys::Keys;
+use reply::{array, bulk, comments_from, int, parse_i64, text, unavailable, unexpected};
+use sessions::write_touches;
+pub use sessions::SESSIONS_LISTED_MAX;
 
 /// Most sessions the local cache holds (a few hundred bytes each); beyond
 /// it, misses are not cached until invalidations or the sweep make room.
 pub const SESSION_CACHE_MAX: usize = 200_000;
-/// Most sessions `GET /sessions` lists (the newest).
-pub const SESSIONS_LISTED_MAX: usize = 1000;
 /// `last_seen_at` writes waiting for the background writer; beyond it they
 /// are dropped (the field may lag a little more).
 const TOUCH_QUEUE: usize = 4096;
-/// `last_seen_at` writes sent in one pipeline.
-const TOUCH_BATCH: usize = 256;
 
 pub struct RedisStore {
     client: Arc<Client>,
@@ -55,46 +57,6 @@ pub struct RedisStore {
     /// Makes throttle entries unique across instances and calls.
     nonce_base: u64,
     nonce: AtomicU64,
-}
-
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-fn unexpected(what: &str, r: &Reply) -> StoreError {
-    StoreError::Unavailable(format!("redis: unexpected reply to {what}: {r:?}"))
-}
-
-fn int(r: &Reply, what: &str) -> StoreResult<i64> {
-    match r {
-        Reply::Integer(n) => Ok(*n),
-        Reply::Bulk(b) => parse_i64(b).ok_or_else(|| unexpected(what, r)),
-        _ => Err(unexpected(what, r)),
-    }
-}
-
-fn bulk<'a>(r: &'a Reply, what: &str) -> StoreResult<Option<&'a [u8]>> {
-    match r {
-        Reply::Bulk(b) => Ok(Some(b)),
-        Reply::Nil => Ok(None),
-        _ => Err(unexpected(what, r)),
-    }
-}
-
-fn array<'a>(r: &'a Reply, what: &str) -> StoreResult<&'a [Reply]> {
-    match r {
-        Reply::Array(items) => Ok(items),
-        Reply::Nil => Ok(&[]),
-        _ => Err(unexpected(what, r)),
-    }
-}
-
-fn parse_i64(b: &[u8]) -> Option<i64> {
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 impl RedisStore {
@@ -160,226 +122,10 @@ impl RedisStore {
         let mut replies = self.run(&p, effect)?;
         replies.pop().ok_or_else(|| unavailable("redis: no reply"))
     }
-
-    /// Reads a session from Redis: `None` when absent or expired.
-    fn read_session(&self, hash: &str, now: i64) -> StoreResult<Option<SessionInfo>> {
-        let reply = self.run1(
-            &["HMGET", &self.keys.session(hash), "u", "c", "e", "s", "a"],
-            Effect::Read,
-        )?;
-        session_from_fields(hash, array(&reply, "HMGET session")?, now)
-    }
-
-    /// The live session `id` names: from the cache when it may be
-    /// trusted, else from Redis (then cached). Notes `now` as its last use,
-    /// at most once a granule.
-    fn live_session(&self, id: &str, now: i64) -> StoreResult<Option<Arc<SessionInfo>>> {
-        let Some(id_bytes) = session_id_bytes(id) else {
-            return Ok(None);
-        };
-        let hash = session_key(id);
-        let key = self.keys.session(&hash);
-        let lookup = match (&self.cache, take_local_answer(&id_bytes)) {
-            (_, Some(info)) => Lookup::Hit(info),
-            (Some(cache), None) => cache.get(key.as_bytes()),
-            (None, None) => Lookup::Off,
-        };
-        let info = match lookup {
-            Lookup::Hit(info) => info,
-            Lookup::Miss(ticket) => {
-                let Some(info) = self.read_session(&hash, now)? else {
-                    return Ok(None);
-                };
-                let info = Arc::new(info);
-                if let Some(cache) = &self.cache {
-                    cache.insert(ticket, key.as_bytes(), Arc::clone(&info));
-                }
-                info
-            }
-            Lookup::Off => match self.read_session(&hash, now)? {
-                Some(info) => Arc::new(info),
-                None => return Ok(None),
-            },
-        };
-        if info.expires_at <= now {
-            return Ok(None);
-        }
-        if now - info.last_seen_at >= LAST_SEEN_GRANULARITY.as_secs() as i64 {
-            self.touch(&key, &hash, now);
-        }
-        Ok(Some(info))
-    }
-
-    /// Queues a `last_seen_at` write (the background writer sends it), and
-    /// notes it in the cache so the next request does not queue it again.
-    fn touch(&self, key: &str, hash: &str, now: i64) {
-        if let Some(cache) = &self.cache {
-            cache.update(key.as_bytes(), |v| Arc::make_mut(v).last_seen_at = now);
-        }
-        let _ = self.touches.try_send(format!("{hash}\n{now}"));
-    }
-
-    /// Ends the sessions `hashes` of `username` (all but `keep`).
-    fn end_hashes(&self, username: &str, hashes: &[Reply], keep: Option<&str>) -> StoreResult<()> {
-        let mut ended = Vec::new();
-        for h in hashes {
-            let Some(h) = bulk(h, "ZRANGE sessions")? else {
-                continue;
-            };
-            let h = text(h);
-            if Some(h.as_str()) != keep {
-                ended.push(h);
-            }
-        }
-        if ended.is_empty() {
-            return Ok(());
-        }
-        let mut p = Pipeline::new();
-        for h in &ended {
-            p.cmd(&["DEL", &self.keys.session(h)]);
-        }
-        let user_index = self.keys.user_sessions(username);
-        let all = self.keys.all_sessions();
-        for chunk in ended.chunks(512) {
-            let mut zrem = vec!["ZREM", user_index.as_str()];
-            zrem.extend(chunk.iter().map(String::as_str));
-            p.cmd(&zrem);
-            zrem[1] = all.as_str();
-            p.cmd(&zrem);
-        }
-        let result = self.run(&p, Effect::Write);
-        if let Some(cache) = &self.cache {
-            for h in &ended {
-                cache.remove(self.keys.session(h).as_bytes());
-            }
-        }
-        result.map(drop)
-    }
-
-    /// Sets the user's "revoked before" second (and a new password hash)
-    /// and returns their session hashes.
-    fn revoke_all(&self, username: &str, new_hash: &str, now: i64) -> StoreResult<Vec<Reply>> {
-        let reply = self.run1(
-            &[
-                "EVAL",
-                scripts::REVOKE_ALL,
-                "2",
-                &self.keys.user(username),
-                &self.keys.user_sessions(username),
-                &now.to_string(),
-                new_hash,
-            ],
-            Effect::Write,
-        )?;
-        Ok(array(&reply, "revoke-all script")?.to_vec())
-    }
 }
 
-/// `HMGET u c e s a` into a live session.
-fn session_from_fields(hash: &str, f: &[Reply], now: i64) -> StoreResult<Option<SessionInfo>> {
-    let [u, c, e, s, a] = f else {
-        return Err(unavailable("redis: HMGET session: wrong field count"));
-    };
-    let Some(user) = bulk(u, "session user")? else {
-        return Ok(None);
-    };
-    let num = |r: &Reply| -> StoreResult<i64> {
-        bulk(r, "session time")?
-            .and_then(parse_i64)
-            .ok_or_else(|| unexpected("session time", r))
-    };
-    let expires_at = num(e)?;
-    if expires_at <= now {
-        return Ok(None);
-    }
-    Ok(Some(SessionInfo {
-        username: Arc::from(text(user)),
-        id_hash: hash.to_string(),
-        created_at: num(c)?,
-        expires_at,
-        last_seen_at: num(s)?,
-        user_agent: bulk(a, "session agent")?.map(text).unwrap_or_default(),
-    }))
-}
-
-/// A comment member: `id:created:author:text`.
-fn comment_from_member(member: &[u8]) -> StoreResult<Comment> {
-    let bad = || unavailable("redis: malformed comment");
-    let mut parts = member.splitn(4, |&b| b == b':');
-    let (Some(id), Some(created), Some(author), Some(body)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    let id = parse_i64(id)
-        .and_then(|n| u64::try_from(n).ok())
-        .ok_or_else(bad)?;
-    let created = parse_i64(created).ok_or_else(bad)?;
-    let body = String::from_utf8(body.to_vec()).map_err(|_| bad())?;
-    Ok(Comment {
-        id,
-        author: Arc::from(text(author)),
-        text: body,
-        created_at: created,
-    })
-}
-
-fn comments_from(reply: &Reply) -> StoreResult<Vec<Comment>> {
-    array(reply, "comments page")?
-        .iter()
-        .map(|m| match m {
-            Reply::Bulk(b) => comment_from_member(b),
-            other => Err(unexpected("comments page", other)),
-        })
-        .collect()
-}
-
-thread_local! {
-    /// A session [`Store::answers_locally`] just found in the cache, for
-    /// the lookup that follows on the same thread: the id, the session,
-    /// and when.
-    static LOCAL_ANSWER: RefCell<Option<LocalAnswer>> = const { RefCell::new(None) };
-}
-
-/// See [`LOCAL_ANSWER`].
-type LocalAnswer = ([u8; SESSION_ID_LEN], Arc<SessionInfo>, Instant);
-
-/// How long a handed-over answer stays usable (the lookup follows within
-/// microseconds; this only bounds a forgotten one).
-const LOCAL_ANSWER_FOR: Duration = Duration::from_millis(1);
-
-/// The id as a fixed array, if it has the shape of an id we issue.
-fn session_id_bytes(id: &str) -> Option<[u8; SESSION_ID_LEN]> {
-    if !is_session_id(id) {
-        return None;
-    }
-    id.as_bytes().try_into().ok()
-}
-
-/// The answer handed over for `id` on this thread, if fresh; taken once.
-fn take_local_answer(id: &[u8; SESSION_ID_LEN]) -> Option<Arc<SessionInfo>> {
-    LOCAL_ANSWER.with(|a| match a.borrow_mut().take() {
-        Some((held, info, at)) if held == *id && at.elapsed() <= LOCAL_ANSWER_FOR => Some(info),
-        _ => None,
-    })
-}
-
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     unix_seconds(SystemTime::now())
-}
-
-/// The background writer of `last_seen_at`: batches what the queue holds.
-fn write_touches(client: &Client, keys: &Keys, queue: &Receiver<String>) {
-    while let Ok(first) = queue.recv() {
-        let mut p = Pipeline::new();
-        for item in std::iter::once(first).chain(queue.try_iter().take(TOUCH_BATCH - 1)) {
-            if let Some((hash, now)) = item.split_once('\n') {
-                p.cmd(&["EVAL", scripts::TOUCH, "1", &keys.session(hash), now]);
-            }
-        }
-        // Best effort: a lost write only makes `last_seen_at` lag more.
-        let _ = client.call(&p, Effect::Write);
-    }
 }
 
 impl Store for RedisStore {
@@ -391,21 +137,10 @@ impl Store for RedisStore {
         self.client.ping().map_err(unavailable)
     }
 
-    /// Looks the session up in the cache; on a hit, hands the answer to
-    /// the [`Store::session_user`] call that follows on this thread (the
-    /// inline `GET /me`), so that call neither hashes nor reads again, and
-    /// cannot reach the network on an event loop.
+    /// A cache hit is handed to the `session_user` that follows on this
+    /// thread (see `sessions.rs`).
     fn answers_locally(&self, id: &str) -> bool {
-        let (Some(cache), Some(id_bytes)) = (&self.cache, session_id_bytes(id)) else {
-            return false;
-        };
-        match cache.get(self.keys.session(&session_key(id)).as_bytes()) {
-            Lookup::Hit(info) => {
-                LOCAL_ANSWER.with(|a| *a.borrow_mut() = Some((id_bytes, info, Instant::now())));
-                true
-            }
-            _ => false,
-        }
+        self.cached_answer(id)
     }
 
     fn kind(&self) -> &'static str {
@@ -486,40 +221,7 @@ impl Store for RedisStore {
         now: i64,
         ttl: Duration,
     ) -> StoreResult<NewSession> {
-        let all = self.keys.all_sessions();
-        let live = self.run1(&["ZCOUNT", &all, &format!("({now}"), "+inf"], Effect::Read)?;
-        if int(&live, "ZCOUNT sessions")? >= self.max_sessions as i64 {
-            return Err(StoreError::SessionsFull);
-        }
-        let id = session_id().map_err(|_| StoreError::RandomSource)?;
-        let hash = session_key(&id);
-        let expires_at = now.saturating_add(ttl.as_secs() as i64);
-        let (now_s, expires) = (now.to_string(), expires_at.to_string());
-        let index = self.keys.user_sessions(username);
-        let session = self.keys.session(&hash);
-        let mut p = Pipeline::new();
-        // The index first: a session that exists is always one that
-        // logout-all can find.
-        p.cmd(&["ZREMRANGEBYSCORE", &index, "-inf", &now_s])
-            .cmd(&["ZADD", &index, &expires, &hash])
-            .cmd(&["ZADD", &all, &expires, &hash])
-            .cmd(&[
-                "HSET", &session, "u", username, "c", &now_s, "e", &expires, "s", &now_s, "a",
-                user_agent,
-            ])
-            .cmd(&["EXPIREAT", &session, &expires]);
-        self.run(&p, Effect::Write)?;
-        Ok(NewSession {
-            id,
-            info: SessionInfo {
-                username: Arc::from(username),
-                id_hash: hash,
-                created_at: now,
-                expires_at,
-                last_seen_at: now,
-                user_agent: user_agent.to_string(),
-            },
-        })
+        self.new_session(username, user_agent, now, ttl)
     }
 
     fn session(&self, id: &str, now: i64) -> StoreResult<Option<SessionInfo>> {
@@ -531,29 +233,7 @@ impl Store for RedisStore {
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
-        if !is_session_id(id) {
-            return Ok(());
-        }
-        let hash = session_key(id);
-        let session = self.keys.session(&hash);
-        let mut p = Pipeline::new();
-        p.cmd(&["HGET", &session, "u"]).cmd(&["DEL", &session]);
-        let result = self.run(&p, Effect::Write);
-        if let Some(cache) = &self.cache {
-            cache.remove(session.as_bytes());
-        }
-        let replies = result?;
-        // The session is gone; its index entries are tidied after (a
-        // failure there leaves entries that listing skips and expiry
-        // removes).
-        if let Some(user) = bulk(&replies[0], "HGET session user")? {
-            let user = text(user);
-            let mut p = Pipeline::new();
-            p.cmd(&["ZREM", &self.keys.user_sessions(&user), &hash])
-                .cmd(&["ZREM", &self.keys.all_sessions(), &hash]);
-            let _ = self.client.call(&p, Effect::Write);
-        }
-        Ok(())
+        self.drop_session(id)
     }
 
     fn end_all_sessions(&self, username: &str, now: i64) -> StoreResult<()> {
@@ -562,60 +242,11 @@ impl Store for RedisStore {
     }
 
     fn sessions_of(&self, username: &str, now: i64) -> StoreResult<Vec<SessionInfo>> {
-        let reply = self.run1(
-            &[
-                "ZREVRANGEBYSCORE",
-                &self.keys.user_sessions(username),
-                "+inf",
-                &format!("({now}"),
-                "LIMIT",
-                "0",
-                &SESSIONS_LISTED_MAX.to_string(),
-            ],
-            Effect::Read,
-        )?;
-        let hashes: Vec<String> = array(&reply, "ZREVRANGEBYSCORE sessions")?
-            .iter()
-            .filter_map(|r| match r {
-                Reply::Bulk(b) => Some(text(b)),
-                _ => None,
-            })
-            .collect();
-        if hashes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut p = Pipeline::new();
-        for h in &hashes {
-            p.cmd(&["HMGET", &self.keys.session(h), "u", "c", "e", "s", "a"]);
-        }
-        let mut sessions = Vec::new();
-        for (h, r) in hashes.iter().zip(self.run(&p, Effect::Read)?) {
-            if let Some(info) = session_from_fields(h, array(&r, "HMGET session")?, now)? {
-                if &*info.username == username {
-                    sessions.push(info);
-                }
-            }
-        }
-        sessions.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then(b.id_hash.cmp(&a.id_hash))
-        });
-        Ok(sessions)
+        self.list_sessions(username, now)
     }
 
     fn session_count(&self) -> StoreResult<u64> {
-        let now = unix_now();
-        let reply = self.run1(
-            &[
-                "ZCOUNT",
-                &self.keys.all_sessions(),
-                &format!("({now}"),
-                "+inf",
-            ],
-            Effect::Read,
-        )?;
-        Ok(int(&reply, "ZCOUNT sessions")?.max(0) as u64)
+        self.count_sessions()
     }
 
     fn post_comment(&self, author: &str, text: &str, created_at: i64, done: CommentDone) {
