@@ -88,6 +88,19 @@ fn users_sessions_comments_throttle_and_tokens_across_two_instances() {
         ("alice", "curl/8")
     );
     assert_eq!(seen.expires_at, t + TTL.as_secs() as i64);
+    // Redis forgets it by itself at its expiry, and never holds the id.
+    let ttl = redis.command(&["TTL", &format!("t:session:{{{}}}", s1.info.id_hash)]);
+    let ttl: i64 = ttl.trim().trim_start_matches(':').parse().unwrap();
+    assert!(
+        (TTL.as_secs() as i64 - 5..=TTL.as_secs() as i64).contains(&ttl),
+        "TTL {ttl}"
+    );
+    let everything = redis.command(&["KEYS", "*"])
+        + &redis.command(&["HGETALL", &format!("t:session:{{{}}}", s1.info.id_hash)]);
+    assert!(
+        !everything.contains(&s1.id),
+        "the raw session id is nowhere in Redis"
+    );
     wait_cache_warm(&b, &s1.id);
     wait_cache_warm(&a, &s1.id);
     for round in 0..200 {
