@@ -431,12 +431,23 @@ fn a_redis_restart_under_load_keeps_every_acknowledged_comment() {
 
 #[test]
 fn a_stopped_redis_gets_503_within_the_timeout_and_sigcont_recovers() {
-    let Some(c) = cluster(
+    stopped_redis(
         "a_stopped_redis_gets_503_within_the_timeout_and_sigcont_recovers",
         &[],
-        plain,
-        &[],
-    ) else {
+    );
+}
+
+#[test]
+fn a_stopped_redis_without_the_session_cache_gets_503_too() {
+    stopped_redis(
+        "a_stopped_redis_without_the_session_cache_gets_503_too",
+        &["--redis-cache", "off"],
+    );
+}
+
+/// Traffic (comments and `/me`) through nginx, SIGSTOP, checks, SIGCONT.
+fn stopped_redis(test: &str, flags: &[&str]) {
+    let Some(c) = cluster(test, &[], plain, flags) else {
         return;
     };
     let lb = c.nginx.addr;
@@ -521,12 +532,21 @@ fn a_stopped_redis_gets_503_within_the_timeout_and_sigcont_recovers() {
 
 #[test]
 fn a_killed_redis_gets_503_and_a_restart_recovers() {
-    let Some(mut c) = cluster(
-        "a_killed_redis_gets_503_and_a_restart_recovers",
-        &[],
-        plain,
-        &[],
-    ) else {
+    killed_redis("a_killed_redis_gets_503_and_a_restart_recovers", &[]);
+}
+
+#[test]
+fn a_killed_redis_without_the_session_cache_gets_503_too() {
+    killed_redis(
+        "a_killed_redis_without_the_session_cache_gets_503_too",
+        &["--redis-cache", "off"],
+    );
+}
+
+/// `/me`, comments and `/readyz` on each instance with Redis killed, then
+/// restarted.
+fn killed_redis(test: &str, flags: &[&str]) {
+    let Some(mut c) = cluster(test, &[], plain, flags) else {
         return;
     };
     let lb = c.nginx.addr;

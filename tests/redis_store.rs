@@ -42,6 +42,16 @@ fn post(s: &RedisStore, author: &str, text: &str) -> u64 {
     rx.recv().unwrap().expect("posted").id
 }
 
+/// `find_session_user`, waited for.
+fn find(s: &RedisStore, ids: &[&str]) -> Result<Option<String>, StoreError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    s.find_session_user(ids, now(), Box::new(move |r| tx.send(r).unwrap()));
+    let found = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("done is called");
+    found.map(|u| u.map(|u| u.to_string()))
+}
+
 /// Waits (polling) until the session cache has heard from Redis, so the
 /// cross-instance checks below exercise it.
 fn wait_cache_warm(s: &RedisStore, id: &str) {
@@ -121,6 +131,53 @@ fn users_sessions_comments_throttle_and_tokens_across_two_instances() {
         b.cache_stats().0 >= 200,
         "b's cache answered: {:?}",
         b.cache_stats()
+    );
+
+    // GET /me's lookup: the first cookie naming a live session wins, cached
+    // or not, with or without a cache, batched with other lookups.
+    let uncached = store(&redis.url(), 1000, false);
+    let live = a.create_session("alice", "", t, TTL).unwrap().id;
+    let dead = a.create_session("alice", "", t, TTL).unwrap().id;
+    a.end_session(&dead).unwrap();
+    let unknown = "abcdefghijklmnopqrstuvwxyz012345";
+    for s in [&a, &b, &uncached] {
+        assert_eq!(find(s, &[&live]), Ok(Some("alice".into())));
+        assert_eq!(
+            find(s, &[unknown, "bad id", &dead, &live]),
+            Ok(Some("alice".into()))
+        );
+        assert_eq!(find(s, &[&dead, unknown]), Ok(None));
+        assert_eq!(find(s, &[]), Ok(None));
+    }
+    let many: Vec<_> = (0..200)
+        .map(|i| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let id = if i % 2 == 0 {
+                live.clone()
+            } else {
+                dead.clone()
+            };
+            uncached.find_session_user(&[&id], now(), Box::new(move |r| tx.send(r).unwrap()));
+            (i, rx)
+        })
+        .collect();
+    for (i, rx) in many {
+        let want = if i % 2 == 0 {
+            Some(Arc::from("alice"))
+        } else {
+            None
+        };
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            Ok(want),
+            "lookup {i}"
+        );
+    }
+    a.end_session(&live).unwrap();
+    assert_eq!(
+        find(&b, &[&live]),
+        Ok(None),
+        "logged out on a, seen by b's batched lookup"
     );
     assert_eq!(b.session("not-a-session-id", t), Ok(None));
 

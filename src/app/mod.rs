@@ -220,7 +220,7 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint::new("/login", "POST").post(Route::Now(routes::login)),
     Endpoint::new("/logout", "POST").post(Route::Now(routes::logout)),
     Endpoint::new("/password", "POST").post(Route::Now(routes::change_password)),
-    Endpoint::new("/me", "GET, HEAD").get(Route::Now(routes::me)),
+    Endpoint::new("/me", "GET, HEAD").get(Route::Deferred(routes::me)),
     Endpoint::new("/sessions", "GET, HEAD").get(Route::Now(routes::list_sessions)),
     Endpoint::new("/comments", "GET, HEAD, POST")
         .get(Route::Now(routes::list_comments))
@@ -339,28 +339,14 @@ impl Handler for App {
             return true;
         }
         if self.store.is_remote() {
-            return path != "/healthz"
-                && !path.starts_with(assets::PREFIX)
-                && !self.answers_me_locally(head);
+            // GET /me defers instead of blocking (see routes::me), unless a
+            // token may need the store's deny list.
+            let plain_me = path == "/me" && head.header("authorization").is_none();
+            return path != "/healthz" && !path.starts_with(assets::PREFIX) && !plain_me;
         }
         self.store.writes_block()
             && matches!(method, Method::Post | Method::Delete)
             && path != "/comments"
-    }
-}
-
-impl App {
-    /// `GET /me` whose first session cookie the store can check without
-    /// the network (a remote store's session cache): answered inline, as
-    /// in memory. A request with `Authorization` is not (a token is
-    /// checked against the store's deny list).
-    fn answers_me_locally(&self, head: &RequestHead) -> bool {
-        matches!(head.method(), Method::Get | Method::Head)
-            && head.path() == "/me"
-            && head.header("authorization").is_none()
-            && routes::session_cookies_of(head)
-                .next()
-                .is_some_and(|id| self.store.answers_locally(id))
     }
 }
 

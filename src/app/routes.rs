@@ -14,7 +14,7 @@ use crate::crypto::verify_password;
 use crate::form::{parse_query, single_field};
 use crate::http::conditional::none_match;
 use crate::http::date::{rfc3339, system_time_from_unix, unix_now};
-use crate::http::{Request, RequestHead, Response};
+use crate::http::{Request, Response};
 use crate::json::ObjectWriter;
 use crate::limits::{COMMENTS_PAGE_DEFAULT, COMMENTS_PAGE_MAX, COMMENT_MAX, SESSION_TTL};
 use crate::metrics::METRICS;
@@ -241,26 +241,30 @@ fn change_password_inner(app: &App, req: &Request) -> Result<Response, Response>
     Ok(private(Response::json(200, "{}".to_string())))
 }
 
-pub fn me(app: &App, req: &Request) -> Response {
-    let now = unix_now();
-    let mut user = None;
-    for id in session_cookies(req) {
-        match app.store.session_user(id, now) {
-            Ok(Some(u)) => {
-                user = Some(u);
-                break;
-            }
-            Ok(None) => {}
-            Err(e) => return private(store_error(e)),
-        }
-    }
-    match user {
-        Some(username) => {
+/// `GET /me`. Deferred: a remote store looks the session up together
+/// with other requests' (one Redis round trip for many), so no thread
+/// waits; a local store, or a session in Redis's local cache, answers at
+/// once.
+pub fn me(app: &App, req: &Request) -> Reply {
+    let ids: Vec<&str> = session_cookies(req).collect();
+    defer(|respond| {
+        app.store.find_session_user(
+            &ids,
+            unix_now(),
+            Box::new(move |found| respond(me_response(found))),
+        )
+    })
+}
+
+fn me_response(found: Result<Option<Arc<str>>, StoreError>) -> Response {
+    match found {
+        Ok(Some(username)) => {
             let mut body = ObjectWriter::new();
             body.string("username", &username);
             private(Response::json(200, body.finish()))
         }
-        None => private(error(401, "not logged in")),
+        Ok(None) => private(error(401, "not logged in")),
+        Err(e) => private(store_error(e)),
     }
 }
 
@@ -426,6 +430,39 @@ pub fn post_comment(app: &App, req: &Request) -> Reply {
     }))
 }
 
+/// Runs `start` with the callback that answers; the reply is `Now` when
+/// the callback ran before `start` returned, else `Later` (the response
+/// meets the connection in a [`Slot`], in whichever order they arrive).
+fn defer(start: impl FnOnce(Respond)) -> Reply {
+    let slot = Arc::new(Mutex::new(Slot::Empty));
+    let filled = Arc::clone(&slot);
+    start(Box::new(move |response| {
+        let mut slot = filled.lock().unwrap_or_else(|p| p.into_inner());
+        match std::mem::replace(&mut *slot, Slot::Empty) {
+            Slot::Waiting(respond) => {
+                drop(slot);
+                respond(response)
+            }
+            _ => *slot = Slot::Done(response),
+        }
+    }));
+    let mut now = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Slot::Done(response) = std::mem::replace(&mut *now, Slot::Empty) {
+        return Reply::Now(response);
+    }
+    drop(now);
+    Reply::Later(Box::new(move |respond| {
+        let mut state = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match std::mem::replace(&mut *state, Slot::Empty) {
+            Slot::Done(response) => {
+                drop(state);
+                respond(response)
+            }
+            _ => *state = Slot::Waiting(respond),
+        }
+    }))
+}
+
 /// Where a comment's outcome meets the connection waiting for it, in
 /// whichever order they arrive.
 enum Slot {
@@ -491,12 +528,8 @@ fn delete_comment_inner(app: &App, req: &Request) -> Result<Response, Response> 
 /// Every `sessionid` value the request's `Cookie` fields carry, in order.
 /// Malformed pairs are skipped by the lenient parser.
 pub(super) fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
-    session_cookies_of(&req.head)
-}
-
-/// [`session_cookies`] of a request head.
-pub(super) fn session_cookies_of(head: &RequestHead) -> impl Iterator<Item = &str> {
-    head.headers("cookie")
+    req.head
+        .headers("cookie")
         .filter_map(|v| std::str::from_utf8(v).ok())
         .flat_map(parse_cookie_header)
         .filter(|(name, _)| *name == SESSION_COOKIE)

@@ -98,6 +98,9 @@ pub enum TokenStatus {
     NoSuchUser,
 }
 
+/// Called once with the outcome of [`Store::find_session_user`].
+pub type SessionUserDone = Box<dyn FnOnce(StoreResult<Option<Arc<str>>>) + Send>;
+
 /// Called once with the outcome of [`Store::post_comment`].
 pub type CommentDone = Box<dyn FnOnce(StoreResult<Comment>) + Send>;
 
@@ -168,12 +171,24 @@ pub trait Store: Send + Sync {
     /// `GET /me`.
     fn session(&self, id: &str, now: i64) -> StoreResult<Option<SessionInfo>>;
 
-    /// Whether [`Store::session_user`] for `id` would answer now without
-    /// waiting on the network (always, for a store in this process; for
-    /// Redis, when the session is in its local cache). The routes then
-    /// answer `GET /me` inline on an event loop instead of on the pool.
-    fn answers_locally(&self, _id: &str) -> bool {
-        !self.is_remote()
+    /// The user of the first of `ids` that names a live session (`GET
+    /// /me`: with several `sessionid` cookies the first valid one wins).
+    /// Calls `done` once: at once, or later from another thread, so that a
+    /// remote store can send the lookup with others in one round trip
+    /// instead of holding a thread while it waits. The default asks
+    /// [`Store::session_user`] for each id in turn.
+    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
+        let mut found = Ok(None);
+        for id in ids {
+            match self.session_user(id, now) {
+                Ok(None) => continue,
+                other => {
+                    found = other;
+                    break;
+                }
+            }
+        }
+        done(found)
     }
 
     /// Only the user of the live session `id` (the hot path of `GET /me`;

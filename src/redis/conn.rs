@@ -95,6 +95,13 @@ impl Pipeline {
         self
     }
 
+    /// Adds every command of `other`.
+    pub fn append(&mut self, other: &Pipeline) -> &mut Self {
+        self.bytes.extend_from_slice(&other.bytes);
+        self.count += other.count;
+        self
+    }
+
     /// How many replies it owes.
     pub fn len(&self) -> usize {
         self.count

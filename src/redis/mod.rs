@@ -4,12 +4,15 @@
 //! - [`url`]: the `--redis` URL (user, password, host, port, database).
 //! - [`conn`]: one connection: deadlines, `AUTH`/`SELECT`, pipelining.
 //! - [`client`]: the pool, with fail-fast while Redis is down.
+//! - [`batch`]: read-only commands of many requests in one round trip.
+//! - [`tracking`]: a local cache that Redis keeps current (`CLIENT TRACKING`).
 //!
 //! Out of scope, deliberately: TLS (`rediss://`), Sentinel, Cluster
 //! redirections (`MOVED`/`ASK`; our key layout keeps Cluster's shape, see
 //! ARCHITECTURE.md, but we talk to one server), Unix sockets, pub/sub
 //! beyond the session cache's invalidation pushes.
 
+pub mod batch;
 pub mod client;
 pub mod conn;
 pub mod resp;

@@ -22,25 +22,29 @@ mod scripts;
 mod sessions;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::comments::Comment;
 use super::store::{
-    CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
-    TokenStatus, UserRecord,
+    CommentDone, DeleteOutcome, NewSession, SessionInfo, SessionUserDone, Store, StoreError,
+    StoreResult, TokenStatus, UserRecord,
 };
 use crate::crypto::fill_random;
 use crate::http::date::unix_seconds;
 use crate::limits::{LOGIN_THROTTLE_FAILURES, LOGIN_THROTTLE_WINDOW};
+use crate::redis::batch::Batcher;
 use crate::redis::tracking::TrackedCache;
 use crate::redis::{Client, Effect, Pipeline, Reply};
 pub use keys::Keys;
 use reply::{array, bulk, comments_from, int, parse_i64, text, unavailable, unexpected};
-use sessions::write_touches;
 pub use sessions::SESSIONS_LISTED_MAX;
+use sessions::{write_touches, SessionParts};
 
+/// Threads sending batched session lookups (two, so one batch is on the
+/// wire while the next gathers).
+const BATCH_DISPATCHERS: usize = 2;
 /// Most sessions the local cache holds (a few hundred bytes each); beyond
 /// it, misses are not cached until invalidations or the sweep make room.
 pub const SESSION_CACHE_MAX: usize = 200_000;
@@ -52,8 +56,9 @@ pub struct RedisStore {
     client: Arc<Client>,
     keys: Keys,
     max_sessions: usize,
-    cache: Option<Arc<TrackedCache<Arc<SessionInfo>>>>,
-    touches: SyncSender<String>,
+    sessions: SessionParts,
+    /// Session lookups of `GET /me` that the cache could not answer.
+    batcher: Arc<Batcher>,
     /// Makes throttle entries unique across instances and calls.
     nonce_base: u64,
     nonce: AtomicU64,
@@ -84,14 +89,15 @@ impl RedisStore {
         std::thread::Builder::new()
             .name("redis-last-seen".into())
             .spawn(move || write_touches(&writer, &touch_keys, &queue))?;
+        let batcher = Batcher::start(Arc::clone(&client), BATCH_DISPATCHERS)?;
         let mut seed = [0u8; 8];
         fill_random(&mut seed)?;
         Ok(RedisStore {
             client,
             keys,
             max_sessions,
-            cache,
-            touches,
+            sessions: SessionParts { cache, touches },
+            batcher,
             nonce_base: u64::from_le_bytes(seed),
             nonce: AtomicU64::new(0),
         })
@@ -99,7 +105,7 @@ impl RedisStore {
 
     /// The session cache's hits and misses (zeros without a cache).
     pub fn cache_stats(&self) -> (u64, u64) {
-        self.cache.as_ref().map_or((0, 0), |c| c.stats())
+        self.sessions.cache.as_ref().map_or((0, 0), |c| c.stats())
     }
 
     /// Sends `p` and checks that no reply is an error.
@@ -128,6 +134,14 @@ pub(super) fn unix_now() -> i64 {
     unix_seconds(SystemTime::now())
 }
 
+impl Drop for RedisStore {
+    /// Ends the batch dispatchers (the cache's listener and the
+    /// `last_seen_at` writer end by themselves once the store is gone).
+    fn drop(&mut self) {
+        self.batcher.close();
+    }
+}
+
 impl Store for RedisStore {
     fn is_remote(&self) -> bool {
         true
@@ -137,10 +151,8 @@ impl Store for RedisStore {
         self.client.ping().map_err(unavailable)
     }
 
-    /// A cache hit is handed to the `session_user` that follows on this
-    /// thread (see `sessions.rs`).
-    fn answers_locally(&self, id: &str) -> bool {
-        self.cached_answer(id)
+    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
+        self.find_user(ids, now, done)
     }
 
     fn kind(&self) -> &'static str {
@@ -430,7 +442,7 @@ impl Store for RedisStore {
     }
 
     fn sweep(&self, now: i64) -> usize {
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.sessions.cache {
             cache.retain(|s| s.expires_at > now);
         }
         let reply = self.run1(

@@ -1,20 +1,21 @@
-//! Sessions in Redis: creation, lookup through the session cache (and the
-//! answer handed from the routing decision to the inline `GET /me`),
+//! Sessions in Redis: creation, lookup through the session cache (for
+//! `GET /me`, batched with other requests' lookups when not cached),
 //! `last_seen_at` written in the background, listing and ending.
 
-use std::cell::RefCell;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::reply::{array, bulk, int, session_from_fields, text};
+use super::reply::{array, bulk, int, session_from_fields, text, unavailable};
 use super::{scripts, unix_now, Keys, RedisStore};
 use crate::app::sessions::is_session_id;
-use crate::app::store::{session_key, NewSession, SessionInfo, StoreError, StoreResult};
-use crate::crypto::{session_id, SESSION_ID_LEN};
+use crate::app::store::{
+    session_key, NewSession, SessionInfo, SessionUserDone, StoreError, StoreResult,
+};
+use crate::crypto::session_id;
 use crate::limits::LAST_SEEN_GRANULARITY;
-use crate::redis::tracking::Lookup;
-use crate::redis::{Client, Effect, Pipeline, Reply};
+use crate::redis::tracking::{Lookup, TrackedCache};
+use crate::redis::{Client, Effect, Pipeline, RedisError, Reply};
 
 /// Most sessions `GET /sessions` lists (the newest).
 pub const SESSIONS_LISTED_MAX: usize = 1000;
@@ -22,21 +23,44 @@ pub const SESSIONS_LISTED_MAX: usize = 1000;
 const TOUCH_BATCH: usize = 256;
 
 impl RedisStore {
-    /// Looks the session up in the cache; on a hit, hands the answer to
-    /// the [`Store::session_user`](crate::app::store::Store::session_user) call that follows on this thread (the
-    /// inline `GET /me`), so that call neither hashes nor reads again, and
-    /// cannot reach the network on an event loop.
-    pub(super) fn cached_answer(&self, id: &str) -> bool {
-        let (Some(cache), Some(id_bytes)) = (&self.cache, session_id_bytes(id)) else {
-            return false;
-        };
-        match cache.get(self.keys.session(&session_key(id)).as_bytes()) {
-            Lookup::Hit(info) => {
-                LOCAL_ANSWER.with(|a| *a.borrow_mut() = Some((id_bytes, info, Instant::now())));
-                true
+    /// `GET /me`: the user of the first of `ids` naming a live session. A
+    /// cached session answers at once; otherwise the lookups go to the
+    /// batcher (one round trip with other requests'), and `done` is called
+    /// from its thread.
+    pub(super) fn find_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
+        let mut pending: Vec<Pending> = Vec::new();
+        for id in ids.iter().filter(|id| is_session_id(id)) {
+            let hash = session_key(id);
+            let key = self.keys.session(&hash);
+            let lookup = match &self.sessions.cache {
+                Some(cache) => cache.get(key.as_bytes()),
+                None => Lookup::Off,
+            };
+            match lookup {
+                // Answered now only if no earlier cookie is still unknown.
+                Lookup::Hit(info) if pending.is_empty() => {
+                    if let Some(user) = self.sessions.accept(&info, &key, now) {
+                        return done(Ok(Some(user)));
+                    }
+                }
+                lookup => pending.push(Pending { hash, key, lookup }),
             }
-            _ => false,
         }
+        if pending.is_empty() {
+            return done(Ok(None));
+        }
+        let mut p = Pipeline::new();
+        for item in pending
+            .iter()
+            .filter(|i| !matches!(i.lookup, Lookup::Hit(_)))
+        {
+            p.cmd(&["HMGET", &item.key, "u", "c", "e", "s", "a"]);
+        }
+        let sessions = self.sessions.clone();
+        self.batcher.submit(
+            p,
+            Box::new(move |replies| done(sessions.first_live(pending, replies, now))),
+        );
     }
 
     /// A new session: the index entries first, so that every session that
@@ -94,7 +118,7 @@ impl RedisStore {
         let mut p = Pipeline::new();
         p.cmd(&["HGET", &session, "u"]).cmd(&["DEL", &session]);
         let result = self.run(&p, Effect::Write);
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.sessions.cache {
             cache.remove(session.as_bytes());
         }
         let replies = result?;
@@ -184,15 +208,14 @@ impl RedisStore {
     /// trusted, else from Redis (then cached). Notes `now` as its last use,
     /// at most once a granule.
     pub(super) fn live_session(&self, id: &str, now: i64) -> StoreResult<Option<Arc<SessionInfo>>> {
-        let Some(id_bytes) = session_id_bytes(id) else {
+        if !is_session_id(id) {
             return Ok(None);
-        };
+        }
         let hash = session_key(id);
         let key = self.keys.session(&hash);
-        let lookup = match (&self.cache, take_local_answer(&id_bytes)) {
-            (_, Some(info)) => Lookup::Hit(info),
-            (Some(cache), None) => cache.get(key.as_bytes()),
-            (None, None) => Lookup::Off,
+        let lookup = match &self.sessions.cache {
+            Some(cache) => cache.get(key.as_bytes()),
+            None => Lookup::Off,
         };
         let info = match lookup {
             Lookup::Hit(info) => info,
@@ -201,7 +224,7 @@ impl RedisStore {
                     return Ok(None);
                 };
                 let info = Arc::new(info);
-                if let Some(cache) = &self.cache {
+                if let Some(cache) = &self.sessions.cache {
                     cache.insert(ticket, key.as_bytes(), Arc::clone(&info));
                 }
                 info
@@ -211,22 +234,7 @@ impl RedisStore {
                 None => return Ok(None),
             },
         };
-        if info.expires_at <= now {
-            return Ok(None);
-        }
-        if now - info.last_seen_at >= LAST_SEEN_GRANULARITY.as_secs() as i64 {
-            self.touch(&key, &hash, now);
-        }
-        Ok(Some(info))
-    }
-
-    /// Queues a `last_seen_at` write (the background writer sends it), and
-    /// notes it in the cache so the next request does not queue it again.
-    fn touch(&self, key: &str, hash: &str, now: i64) {
-        if let Some(cache) = &self.cache {
-            cache.update(key.as_bytes(), |v| Arc::make_mut(v).last_seen_at = now);
-        }
-        let _ = self.touches.try_send(format!("{hash}\n{now}"));
+        Ok(self.sessions.accept(&info, &key, now).map(|_| info))
     }
 
     /// Ends the sessions `hashes` of `username` (all but `keep`).
@@ -263,7 +271,7 @@ impl RedisStore {
             p.cmd(&zrem);
         }
         let result = self.run(&p, Effect::Write);
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.sessions.cache {
             for h in &ended {
                 cache.remove(self.keys.session(h).as_bytes());
             }
@@ -295,34 +303,76 @@ impl RedisStore {
     }
 }
 
-thread_local! {
-    /// A session [`Store::answers_locally`] just found in the cache, for
-    /// the lookup that follows on the same thread: the id, the session,
-    /// and when.
-    static LOCAL_ANSWER: RefCell<Option<LocalAnswer>> = const { RefCell::new(None) };
+/// A session lookup waiting for Redis: its hash, key, and what the
+/// cache said.
+pub(super) struct Pending {
+    hash: String,
+    key: String,
+    lookup: Lookup<Arc<SessionInfo>>,
 }
 
-/// See [`LOCAL_ANSWER`].
-type LocalAnswer = ([u8; SESSION_ID_LEN], Arc<SessionInfo>, Instant);
+/// What a session lookup needs after it has left the store's thread: the
+/// cache, and the queue of `last_seen_at` writes.
+#[derive(Clone)]
+pub(super) struct SessionParts {
+    pub(super) cache: Option<Arc<TrackedCache<Arc<SessionInfo>>>>,
+    pub(super) touches: SyncSender<String>,
+}
 
-/// How long a handed-over answer stays usable (the lookup follows within
-/// microseconds; this only bounds a forgotten one).
-const LOCAL_ANSWER_FOR: Duration = Duration::from_millis(1);
-
-/// The id as a fixed array, if it has the shape of an id we issue.
-fn session_id_bytes(id: &str) -> Option<[u8; SESSION_ID_LEN]> {
-    if !is_session_id(id) {
-        return None;
+impl SessionParts {
+    /// The user of a session found (cached or read), if it is still live;
+    /// queues a `last_seen_at` write when the stored one is a granule old,
+    /// and notes it in the cache so the next request does not queue it
+    /// again.
+    fn accept(&self, info: &SessionInfo, key: &str, now: i64) -> Option<Arc<str>> {
+        if info.expires_at <= now {
+            return None;
+        }
+        if now - info.last_seen_at >= LAST_SEEN_GRANULARITY.as_secs() as i64 {
+            if let Some(cache) = &self.cache {
+                cache.update(key.as_bytes(), |v| Arc::make_mut(v).last_seen_at = now);
+            }
+            let _ = self.touches.try_send(format!("{}\n{now}", info.id_hash));
+        }
+        Some(Arc::clone(&info.username))
     }
-    id.as_bytes().try_into().ok()
-}
 
-/// The answer handed over for `id` on this thread, if fresh; taken once.
-fn take_local_answer(id: &[u8; SESSION_ID_LEN]) -> Option<Arc<SessionInfo>> {
-    LOCAL_ANSWER.with(|a| match a.borrow_mut().take() {
-        Some((held, info, at)) if held == *id && at.elapsed() <= LOCAL_ANSWER_FOR => Some(info),
-        _ => None,
-    })
+    /// The first live session of `pending`, given the batcher's replies to
+    /// the lookups that were not cache hits (in order); read sessions are
+    /// cached.
+    fn first_live(
+        &self,
+        pending: Vec<Pending>,
+        replies: Result<Vec<Reply>, RedisError>,
+        now: i64,
+    ) -> StoreResult<Option<Arc<str>>> {
+        let mut replies = replies.map_err(unavailable)?.into_iter();
+        for Pending { hash, key, lookup } in pending {
+            let info = match lookup {
+                Lookup::Hit(info) => Some(info),
+                lookup => {
+                    let reply = replies
+                        .next()
+                        .ok_or_else(|| unavailable("redis: missing reply"))?;
+                    if let Reply::Error(e) = &reply {
+                        return Err(unavailable(format!("redis: {e}")));
+                    }
+                    let found = session_from_fields(&hash, array(&reply, "HMGET session")?, now)?;
+                    let found = found.map(Arc::new);
+                    if let (Lookup::Miss(ticket), Some(info), Some(cache)) =
+                        (lookup, &found, &self.cache)
+                    {
+                        cache.insert(ticket, key.as_bytes(), Arc::clone(info));
+                    }
+                    found
+                }
+            };
+            if let Some(user) = info.and_then(|i| self.accept(&i, &key, now)) {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// The background writer of `last_seen_at`: batches what the queue holds.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreResult, TokenStatus,
-    UserRecord,
+    CommentDone, DeleteOutcome, NewSession, SessionInfo, SessionUserDone, Store, StoreResult,
+    TokenStatus, UserRecord,
 };
 use crate::app::comments::Comment;
 use crate::metrics::METRICS;
@@ -37,8 +37,17 @@ impl Store for MeteredStore {
     fn writes_block(&self) -> bool {
         self.inner.writes_block()
     }
-    fn answers_locally(&self, id: &str) -> bool {
-        self.inner.answers_locally(id)
+    /// Timed from the call to the outcome, like a comment.
+    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
+        let started = Instant::now();
+        self.inner.find_session_user(
+            ids,
+            now,
+            Box::new(move |found| {
+                METRICS.store_call(started.elapsed(), found.is_err());
+                done(found)
+            }),
+        )
     }
     fn ping(&self) -> StoreResult<()> {
         self.timed(|s| s.ping())
