@@ -73,6 +73,7 @@ impl HttpError {
                 | C::ChunkLineTooLong
                 | C::InvalidChunkExtension
                 | C::BareCr
+                | C::BareLf
                 | C::MissingChunkDataEnd
                 | C::InvalidTrailer => 400,
             },
@@ -121,6 +122,7 @@ impl HttpError {
                 C::ChunkLineTooLong => "chunk size line too long",
                 C::InvalidChunkExtension => "invalid chunk extension",
                 C::BareCr => "bare CR in chunked body",
+                C::BareLf => "chunked framing line not ended by CRLF",
                 C::MissingChunkDataEnd => "chunk data not followed by a line end",
                 C::InvalidTrailer => "invalid trailer field",
                 C::TrailerTooLarge => "trailer section too large",

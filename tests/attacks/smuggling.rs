@@ -66,6 +66,16 @@ const CASES: &[(&str, &str, &[u16])] = &[
     ("chunk ext with LF inside quotes", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{H};a=\"\n\"\r\n{S}\r\n0\r\n\r\n", &[400]),
     ("chunk size line bare CR", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{H}\r{S}\r\n0\r\n\r\n", &[400]),
     ("last chunk without empty line, then garbage", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX{S}", &[400]),
+    // Bare LF inside chunked framing: a front end that takes only CRLF as a
+    // line end reads these bytes as one body (or waits for more), one that
+    // takes LF too ends the body early and reads {S} as the next request.
+    ("chunk size line ends in bare LF", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{H}\n{S}\r\n0\r\n\r\n", &[400]),
+    ("bare LF after chunk data", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\n0\r\n\r\n{S}", &[400]),
+    ("last chunk 0 then bare LF", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n{S}", &[400]),
+    ("last chunk then bare LF as the end", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n{S}", &[400]),
+    ("trailer line ends in bare LF", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n{S}", &[400]),
+    ("bare LF after a chunk extension", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{H};ext=1\n{S}\r\n0\r\n\r\n", &[400]),
+    ("every chunked line in bare LF", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\na\n0\n\n{S}", &[400]),
     ("trailer obs-fold", "POST /signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\r\n z\r\n\r\n{S}", &[400]),
     // Heads that hide or split the request line.
     ("request line with LF in target", "GET /healthz\n{S}", &[400]),
