@@ -163,6 +163,51 @@ fn protocol_errors_are_readable_before_close() {
     }
 }
 
+/// What RFC 9112 and 9110 say a server must refuse, over TCP: one response,
+/// then close; and the neighbouring requests that must still be served.
+#[test]
+fn target_forms_hosts_and_chunked_line_ends_end_to_end() {
+    let s = Server::start(&[]);
+    #[rustfmt::skip]
+    let refused: &[(&[u8], u16)] = &[
+        (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"CONNECT /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"CONNECT x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"CONNECT x:0 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET https://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 421),
+        (b"GET /healthz HTTP/1.1\r\nHost: a:b\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: a:99999\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
+        (b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\n0\r\n\r\n", 400),
+        (b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n", 400),
+    ];
+    for (raw, status) in refused {
+        let mut c = s.connect();
+        c.write_all(raw).unwrap();
+        let r = read_response(&mut c, false).unwrap_or_else(|| panic!("no response to {raw:?}"));
+        assert_eq!(r.status, *status, "{:?}", String::from_utf8_lossy(raw));
+        assert_eq!(r.header("connection"), Some("close"));
+        assert!(closed_within(&mut c, Duration::from_secs(5)));
+    }
+    #[rustfmt::skip]
+    let served: &[(&[u8], u16)] = &[
+        (b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+        (b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501),
+        (b"GET /healthz HTTP/1.1\r\nHost: x:\r\n\r\n", 200),
+        (b"GET /healthz HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 200),
+        (b"GET /healthz HTTP/1.1\r\nHost: x:080\r\n\r\n", 200),
+    ];
+    for (raw, status) in served {
+        assert_eq!(
+            s.send(raw).status,
+            *status,
+            "{:?}",
+            String::from_utf8_lossy(raw)
+        );
+    }
+}
+
 #[test]
 fn limits_give_414_and_431() {
     let s = Server::start(&[]);

@@ -44,9 +44,11 @@ impl HttpError {
                 H::UnsupportedTransferCoding => 501,
                 H::BodyTooLarge => 413,
                 H::UnsupportedExpectation => 417,
+                H::HttpsWithoutTls => 421,
                 H::TooManyEmptyLines
                 | H::InvalidMethod
                 | H::InvalidTarget
+                | H::TargetFormNotAllowed
                 | H::InvalidVersion
                 | H::BareCr
                 | H::Nul
@@ -59,6 +61,7 @@ impl HttpError {
                 | H::MissingHost
                 | H::DuplicateHost
                 | H::InvalidHost
+                | H::InvalidHostPort
                 | H::InvalidContentLength
                 | H::ConflictingContentLength
                 | H::ContentLengthWithTransferEncoding
@@ -92,6 +95,8 @@ impl HttpError {
                 H::RequestLineTooLong => "request line too long",
                 H::InvalidMethod => "invalid method",
                 H::InvalidTarget => "invalid request target",
+                H::TargetFormNotAllowed => "request-target form not allowed for this method",
+                H::HttpsWithoutTls => "https target on a connection without TLS",
                 H::InvalidVersion => "malformed HTTP version",
                 H::UnsupportedVersion => "HTTP version not supported",
                 H::BareCr => "bare CR in request head",
@@ -107,6 +112,7 @@ impl HttpError {
                 H::MissingHost => "HTTP/1.1 request without Host",
                 H::DuplicateHost => "more than one Host field",
                 H::InvalidHost => "invalid Host",
+                H::InvalidHostPort => "invalid port in Host",
                 H::InvalidContentLength => "invalid Content-Length",
                 H::ConflictingContentLength => "conflicting Content-Length values",
                 H::ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
