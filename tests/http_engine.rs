@@ -122,6 +122,24 @@ fn expect_100_continue_gets_interim_before_body() {
     assert_eq!(interim.status, 100);
     c.write_all(b"hello").unwrap();
     assert_eq!(read_response(&mut c, false).unwrap().status, 405);
+    // HTTP/1.0 cannot take a 1xx response: its expectation is ignored
+    // (RFC 9110 sections 10.1.1 and 15.2), and the body is awaited.
+    let mut c = s.connect();
+    c.write_all(b"POST /healthz HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut early = [0u8; 64];
+    let got = std::io::Read::read(&mut c, &mut early);
+    assert!(
+        got.is_err(),
+        "nothing before the body, got {:?}",
+        got.map(|n| String::from_utf8_lossy(&early[..n]).into_owned())
+    );
+    c.set_read_timeout(None).unwrap();
+    c.write_all(b"hello").unwrap();
+    let r = read_response_raw(&mut c, false).unwrap();
+    assert_eq!(r.status, 405);
     // Another expectation: 417.
     let r =
         s.send(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\n");

@@ -547,7 +547,9 @@ fn check_semantics(head: &mut RequestHead) -> Result<(), HeadError> {
         Version::Http11 => !close,
         Version::Http10 => keep_alive && !close,
     };
-    head.expect_continue = expect_continue;
+    // An HTTP/1.0 client cannot take a 1xx response: its 100-continue is
+    // ignored (RFC 9110 §10.1.1, §15.2).
+    head.expect_continue = expect_continue && head.version == Version::Http11;
     head.host = host;
     Ok(())
 }

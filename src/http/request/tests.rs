@@ -199,6 +199,10 @@ fn keep_alive_rules() {
         b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, te, CLOSE\r\n\r\n"
     ));
     assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
+    assert!(!ka(
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: , ,close,\r\n\r\n"
+    ));
+    assert!(ka(b"GET / HTTP/1.0\r\nConnection: ,keep-alive ,\r\n\r\n"));
     assert!(ka(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
 }
 
@@ -238,6 +242,11 @@ fn framing_rules() {
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n"
     )
     .expect_continue());
+    assert!(
+        !head(b"POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            .expect_continue(),
+        "HTTP/1.0 cannot take a 100 (RFC 9110 section 10.1.1)"
+    );
 }
 
 #[test]
