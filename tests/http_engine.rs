@@ -226,6 +226,36 @@ fn target_forms_hosts_and_chunked_line_ends_end_to_end() {
     }
 }
 
+/// RFC 9110 §9.3.2: no content in a response to HEAD, an error response
+/// to a HEAD request whose head or body was refused included.
+#[test]
+fn errors_to_head_requests_carry_no_content() {
+    let s = Server::start(&[]);
+    #[rustfmt::skip]
+    let cases: &[(&[u8], u16)] = &[
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: a:b\r\n\r\n", 400),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\na\r\n0\r\n\r\n", 400),
+        (b"HEAD /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"HEAD /signup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
+    ];
+    for (raw, status) in cases {
+        let mut c = s.connect();
+        c.write_all(raw).unwrap();
+        let r = read_response(&mut c, true).unwrap_or_else(|| panic!("no response to {raw:?}"));
+        assert_eq!(r.status, *status, "{:?}", String::from_utf8_lossy(raw));
+        assert!(r.header("content-length").is_some());
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut c, &mut rest);
+        assert!(
+            rest.is_empty(),
+            "content after the head: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+}
+
 #[test]
 fn limits_give_414_and_431() {
     let s = Server::start(&[]);
