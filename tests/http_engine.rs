@@ -267,6 +267,14 @@ fn limits_give_414_and_431() {
     big.resize(big.len() + 70 * 1024, b'h');
     big.extend_from_slice(b"\r\n\r\n");
     assert_eq!(s.send(&big).status, 431);
+    // A trailer section over its limit: 431 as well (RFC 9110 section 5.4).
+    let mut trailers =
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n".to_vec();
+    for _ in 0..2000 {
+        trailers.extend_from_slice(b"X-Pad: 0123456789\r\n");
+    }
+    trailers.extend_from_slice(b"\r\n");
+    assert_eq!(s.send(&trailers).status, 431);
 }
 
 #[test]

@@ -380,6 +380,11 @@ mod tests {
             (b"0\r\n\r\r\n", ChunkError::BareCr),
             (b"0\r\nX-T: 1\r2\r\n\r\n", ChunkError::BareCr),
             (b"5;a\rb\r\nhello\r\n0\r\n\r\n", ChunkError::BareCr),
+            (b"0\r\nX-T: a\0b\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\nX-T: a\x7fb\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\nX T: 1\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\nX-T : 1\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\n: 1\r\n\r\n", ChunkError::InvalidTrailer),
         ];
         for (input, e) in cases {
             err(input, *e);

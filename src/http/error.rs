@@ -147,3 +147,50 @@ impl fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ChunkError as C;
+    use HeadError as H;
+
+    /// The statuses RFC 9110 and 9112 name for these failures, one line a
+    /// case (the match above is exhaustive, so every variant has one).
+    #[test]
+    fn statuses() {
+        #[rustfmt::skip]
+        let cases: &[(HttpError, u16)] = &[
+            (H::RequestLineTooLong.into(), 414),           // RFC 9112 §3
+            (H::MissingHost.into(), 400),                  // RFC 9112 §3.2
+            (H::DuplicateHost.into(), 400),
+            (H::InvalidHost.into(), 400),
+            (H::InvalidHostPort.into(), 400),
+            (H::TargetFormNotAllowed.into(), 400),
+            (H::HttpsWithoutTls.into(), 421),              // RFC 9110 §7.4, §15.5.20
+            (H::SpaceBeforeColon.into(), 400),             // RFC 9112 §5.1
+            (H::ObsFold.into(), 400),                      // RFC 9112 §5.2
+            (H::HeaderSectionTooLarge.into(), 431),        // RFC 9110 §5.4
+            (H::TooManyFields.into(), 431),
+            (H::ChunkedNotFinal.into(), 400),              // RFC 9112 §6.3
+            (H::InvalidContentLength.into(), 400),
+            (H::ConflictingContentLength.into(), 400),
+            (H::ContentLengthWithTransferEncoding.into(), 400),
+            (H::TransferEncodingInHttp10.into(), 400),     // RFC 9112 §6.1
+            (H::UnsupportedTransferCoding.into(), 501),
+            (H::UnsupportedVersion.into(), 505),
+            (H::BodyTooLarge.into(), 413),
+            (H::UnsupportedExpectation.into(), 417),
+            (C::BareLf.into(), 400),
+            (C::BareCr.into(), 400),
+            (C::MissingChunkDataEnd.into(), 400),
+            (C::TrailerTooLarge.into(), 431),
+            (C::BodyTooLarge.into(), 413),
+            (HttpError::HeaderTimeout, 408),
+            (HttpError::BodyTimeout, 408),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.status(), *status, "{e:?}");
+            assert!(!e.message().is_empty());
+        }
+    }
+}
