@@ -94,6 +94,15 @@ fn http10_closes_unless_keep_alive() {
     assert_eq!(r.header("connection"), Some("close"));
     assert!(closed_within(&mut c, Duration::from_secs(2)));
 
+    // RFC 9112 section 9.6: after a response that said close, no further
+    // request on the connection is processed, pipelined or not.
+    let mut c = s.connect();
+    c.write_all(b"GET /healthz HTTP/1.0\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut c, false).unwrap();
+    assert_eq!((r.status, r.header("connection")), (200, Some("close")));
+    assert!(read_response(&mut c, false).is_none(), "a second response");
+
     let mut c = s.connect();
     c.write_all(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         .unwrap();
@@ -307,7 +316,11 @@ fn stalled_body_gets_408() {
     let mut c = s.connect();
     c.write_all(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
         .unwrap();
-    assert_eq!(read_response(&mut c, false).unwrap().status, 408);
+    let r = read_response(&mut c, false).unwrap();
+    assert_eq!(r.status, 408);
+    // RFC 9112 section 6.3: an incomplete message closes the connection.
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(closed_within(&mut c, Duration::from_secs(5)));
 }
 
 #[test]

@@ -258,6 +258,11 @@ mod tests {
     fn bodyless_statuses_have_no_length() {
         assert!(!encode(&Response::empty(204), KA).contains("Content-Length"));
         assert!(encode(&Response::empty(404), KA).contains("Content-Length: 0"));
+        // RFC 9110 section 6.4.1: no content in 1xx, 204 or 304, whatever
+        // the handler put in the value.
+        for status in [100, 204, 304] {
+            assert!(encode(&Response::text(status, "x"), KA).ends_with("\r\n\r\n"));
+        }
     }
 
     #[test]
