@@ -21,10 +21,10 @@
 //!   when the target URI has no authority);
 //! - userinfo (`u@host`) is refused in an absolute-form target (RFC 9110
 //!   §4.2.4), and `@` is no host byte in `Host` either;
-//! - a comma is refused in a host, though a reg-name may hold one: a
-//!   recipient may join repeated field lines with commas (RFC 9110 §5.3),
-//!   so `Host: a,b` cannot be told from two `Host` lines, which must be
-//!   400 (RFC 9112 §3.2);
+//! - a comma is refused anywhere in a host, though a reg-name (or an
+//!   IPvFuture literal) may hold one: a recipient may join repeated field
+//!   lines with commas (RFC 9110 §5.3), so `Host: a,b` cannot be told from
+//!   two `Host` lines, which must be 400 (RFC 9112 §3.2);
 //! - CONNECT needs a port, and one from 1 to 65535 (RFC 9110 §9.3.6).
 
 use std::ops::Range;
@@ -215,13 +215,14 @@ fn is_ip_literal(s: &[u8]) -> bool {
     }
 }
 
-/// `1*HEXDIG "." 1*( unreserved / sub-delims / ":" )`, after the `v`.
+/// `1*HEXDIG "." 1*( unreserved / sub-delims / ":" )`, after the `v`,
+/// without `,` (see the module docs).
 fn is_ipv_future(s: &[u8]) -> bool {
     let digits = s.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     match &s[digits..] {
         [b'.', tail @ ..] if digits > 0 && !tail.is_empty() => tail
             .iter()
-            .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':'),
+            .all(|&b| is_unreserved(b) || (is_sub_delim(b) && b != b',') || b == b':'),
         _ => false,
     }
 }
@@ -346,6 +347,7 @@ mod tests {
             ("[::01.2.3.4]", Err(A::Host)),
             ("[1.2.3.4::]", Err(A::Host)),
             ("[v.x]", Err(A::Host)),
+            ("[v1f.f,e80]", Err(A::Host)),
             ("[v1.]", Err(A::Host)),
             ("[fe80::1%25eth0]", Err(A::Host)),
             ("[]", Err(A::Host)),
