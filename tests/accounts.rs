@@ -587,6 +587,74 @@ fn concurrent_posts_from_many_sessions_are_stored_exactly_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// RFC 9112 §9.3.2: responses go out in the order the requests came, also
+/// when one waits for the worker pool (signup and login hash a password)
+/// or for the journal's fsync (a comment with `--data-dir`) while the
+/// requests after it are fast ones the loop answers inline.
+#[test]
+fn pipelined_requests_through_the_pool_and_the_journal_keep_their_order() {
+    use server::{get_request, post_json_request, read_response};
+    use std::io::Write;
+
+    let dir = temp_dir("pipelined");
+    let s = Server::start(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--pbkdf2-iterations",
+        "1000",
+    ]);
+    let creds = r#"{"username":"piper","password":"right password"}"#;
+    let mut stream = Vec::new();
+    for raw in [
+        post_json_request("/signup", creds, None),
+        get_request("/healthz", None),
+        post_json_request("/signup", creds, None),
+        get_request("/nope", None),
+        post_json_request("/login", creds, None),
+        get_request("/healthz", None),
+    ] {
+        stream.extend_from_slice(&raw);
+    }
+    let mut c = s.connect();
+    c.write_all(&stream).unwrap();
+    let answers: Vec<Resp> = (0..6)
+        .map(|_| read_response(&mut c, false).unwrap())
+        .collect();
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [201, 200, 409, 404, 200, 200]);
+    let id = session_id(&answers[4]);
+
+    let mut stream = Vec::new();
+    for raw in [
+        post_json_request("/comments", r#"{"text":"first"}"#, Some(&id)),
+        get_request("/healthz", None),
+        post_json_request("/comments", r#"{"text":"second"}"#, Some(&id)),
+        get_request("/comments?after=0", None),
+    ] {
+        stream.extend_from_slice(&raw);
+    }
+    c.write_all(&stream).unwrap();
+    let answers: Vec<Resp> = (0..4)
+        .map(|_| read_response(&mut c, false).unwrap())
+        .collect();
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [201, 200, 201, 200]);
+    let listed = json(&answers[3]);
+    let texts: Vec<&str> = listed
+        .at("comments")
+        .arr()
+        .iter()
+        .map(|c| c.at("text").str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["first", "second"],
+        "the GET came after both comments"
+    );
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The stored hashes of the journal in `dir`, in record order (the
 /// journal's records hold them as plain text).
 fn journaled_hashes(dir: &std::path::Path) -> Vec<String> {

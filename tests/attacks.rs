@@ -35,6 +35,8 @@ mod sessions;
 mod slow_clients;
 #[path = "attacks/smuggling.rs"]
 mod smuggling;
+#[path = "attacks/smuggling_cases.rs"]
+mod smuggling_cases;
 
 use std::fmt::Display;
 use std::io::{ErrorKind, Read};

@@ -1,5 +1,6 @@
 //! Properties of the cookie codec: the parsers are total, whatever `encode`
-//! accepts `parse` reads back equal, and a `Cookie` header of valid pairs
+//! accepts `parse` reads back equal (but for a dropped leading dot of
+//! `Domain`), and a `Cookie` header of valid pairs
 //! parses back to exactly those pairs.
 
 use proptest::prelude::*;
@@ -117,7 +118,7 @@ proptest! {
     fn encoded_cookies_read_back_equal(c in set_cookie()) {
         if let Ok(line) = c.encode() {
             prop_assert!(line.bytes().all(|b| (0x20..0x7f).contains(&b)), "{:?}", line);
-            prop_assert_eq!(SetCookie::parse(&line), Some(c), "{}", line);
+            prop_assert_eq!(SetCookie::parse(&line), Some(without_domain_dot(c)), "{}", line);
         }
     }
 
@@ -127,6 +128,15 @@ proptest! {
         let expect: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         prop_assert_eq!(parse_cookie_header(&header), expect);
     }
+}
+
+/// `c` as `encode` writes it: a leading dot of `Domain` dropped.
+fn without_domain_dot(mut c: SetCookie) -> SetCookie {
+    let domain = c
+        .domain()
+        .map(|d| d.strip_prefix('.').unwrap_or(d).to_owned());
+    c.set_domain(domain.as_deref());
+    c
 }
 
 /// The round-trip property is only worth something if most generated

@@ -98,6 +98,15 @@ fn http10_closes_unless_keep_alive() {
     assert_eq!(r.header("connection"), Some("close"));
     assert!(closed_within(&mut c, Duration::from_secs(2)));
 
+    // RFC 9112 section 9.6: after a response that said close, no further
+    // request on the connection is processed, pipelined or not.
+    let mut c = s.connect();
+    c.write_all(b"GET /healthz HTTP/1.0\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut c, false).unwrap();
+    assert_eq!((r.status, r.header("connection")), (200, Some("close")));
+    assert!(read_response(&mut c, false).is_none(), "a second response");
+
     let mut c = s.connect();
     c.write_all(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         .unwrap();
@@ -126,6 +135,24 @@ fn expect_100_continue_gets_interim_before_body() {
     assert_eq!(interim.status, 100);
     c.write_all(b"hello").unwrap();
     assert_eq!(read_response(&mut c, false).unwrap().status, 405);
+    // HTTP/1.0 cannot take a 1xx response: its expectation is ignored
+    // (RFC 9110 sections 10.1.1 and 15.2), and the body is awaited.
+    let mut c = s.connect();
+    c.write_all(b"POST /healthz HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut early = [0u8; 64];
+    let got = std::io::Read::read(&mut c, &mut early);
+    assert!(
+        got.is_err(),
+        "nothing before the body, got {:?}",
+        got.map(|n| String::from_utf8_lossy(&early[..n]).into_owned())
+    );
+    c.set_read_timeout(None).unwrap();
+    c.write_all(b"hello").unwrap();
+    let r = read_response_raw(&mut c, false).unwrap();
+    assert_eq!(r.status, 405);
     // Another expectation: 417.
     let r =
         s.send(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\n");
@@ -167,6 +194,81 @@ fn protocol_errors_are_readable_before_close() {
     }
 }
 
+/// What RFC 9112 and 9110 say a server must refuse, over TCP: one response,
+/// then close; and the neighbouring requests that must still be served.
+#[test]
+fn target_forms_hosts_and_chunked_line_ends_end_to_end() {
+    let s = Server::start(&[]);
+    #[rustfmt::skip]
+    let refused: &[(&[u8], u16)] = &[
+        (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"CONNECT /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"CONNECT x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"CONNECT x:0 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET https://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 421),
+        (b"GET /healthz HTTP/1.1\r\nHost: a:b\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: a:99999\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
+        (b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\n0\r\n\r\n", 400),
+        (b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n", 400),
+    ];
+    for (raw, status) in refused {
+        let mut c = s.connect();
+        c.write_all(raw).unwrap();
+        let r = read_response(&mut c, false).unwrap_or_else(|| panic!("no response to {raw:?}"));
+        assert_eq!(r.status, *status, "{:?}", String::from_utf8_lossy(raw));
+        assert_eq!(r.header("connection"), Some("close"));
+        assert!(closed_within(&mut c, Duration::from_secs(5)));
+    }
+    #[rustfmt::skip]
+    let served: &[(&[u8], u16)] = &[
+        (b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+        (b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501),
+        (b"GET /healthz HTTP/1.1\r\nHost: x:\r\n\r\n", 200),
+        (b"GET /healthz HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 200),
+        (b"GET /healthz HTTP/1.1\r\nHost: x:080\r\n\r\n", 200),
+    ];
+    for (raw, status) in served {
+        assert_eq!(
+            s.send(raw).status,
+            *status,
+            "{:?}",
+            String::from_utf8_lossy(raw)
+        );
+    }
+}
+
+/// RFC 9110 §9.3.2: no content in a response to HEAD, an error response
+/// to a HEAD request whose head or body was refused included.
+#[test]
+fn errors_to_head_requests_carry_no_content() {
+    let s = Server::start(&[]);
+    #[rustfmt::skip]
+    let cases: &[(&[u8], u16)] = &[
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: a:b\r\n\r\n", 400),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\na\r\n0\r\n\r\n", 400),
+        (b"HEAD /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"HEAD /signup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
+    ];
+    for (raw, status) in cases {
+        let mut c = s.connect();
+        c.write_all(raw).unwrap();
+        let r = read_response(&mut c, true).unwrap_or_else(|| panic!("no response to {raw:?}"));
+        assert_eq!(r.status, *status, "{:?}", String::from_utf8_lossy(raw));
+        assert!(r.header("content-length").is_some());
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut c, &mut rest);
+        assert!(
+            rest.is_empty(),
+            "content after the head: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+}
+
 #[test]
 fn limits_give_414_and_431() {
     let s = Server::start(&[]);
@@ -178,6 +280,14 @@ fn limits_give_414_and_431() {
     big.resize(big.len() + 70 * 1024, b'h');
     big.extend_from_slice(b"\r\n\r\n");
     assert_eq!(s.send(&big).status, 431);
+    // A trailer section over its limit: 431 as well (RFC 9110 section 5.4).
+    let mut trailers =
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n".to_vec();
+    for _ in 0..2000 {
+        trailers.extend_from_slice(b"X-Pad: 0123456789\r\n");
+    }
+    trailers.extend_from_slice(b"\r\n");
+    assert_eq!(s.send(&trailers).status, 431);
 }
 
 #[test]
@@ -210,7 +320,11 @@ fn stalled_body_gets_408() {
     let mut c = s.connect();
     c.write_all(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
         .unwrap();
-    assert_eq!(read_response(&mut c, false).unwrap().status, 408);
+    let r = read_response(&mut c, false).unwrap();
+    assert_eq!(r.status, 408);
+    // RFC 9112 section 6.3: an incomplete message closes the connection.
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(closed_within(&mut c, Duration::from_secs(5)));
 }
 
 #[test]

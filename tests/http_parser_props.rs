@@ -170,10 +170,12 @@ fn chunk_line_limit_is_cut_independent() {
         for len in MAX_CHUNK_LINE - 1..=MAX_CHUNK_LINE + 1 {
             let ext = len - "1;e=".len() - (eol.len() - 1);
             let input = format!("1;e={}{eol}z{eol}0{eol}{eol}", "v".repeat(ext)).into_bytes();
-            let want = if len <= MAX_CHUNK_LINE {
-                Ok(true)
-            } else {
-                Err(ChunkError::ChunkLineTooLong)
+            // Only CRLF frames a chunked body; a bare LF is refused as
+            // such, unless the line is already too long.
+            let want = match (len <= MAX_CHUNK_LINE, eol) {
+                (false, _) => Err(ChunkError::ChunkLineTooLong),
+                (true, "\r\n") => Ok(true),
+                (true, _) => Err(ChunkError::BareLf),
             };
             assert_chunked(&input, len - 2..len + 3, want);
         }
@@ -187,10 +189,11 @@ fn trailer_limit_is_cut_independent() {
             // One trailer line and the empty line make up `total` bytes.
             let fill = total - "X-T: ".len() - 2 * eol.len();
             let input = format!("0{eol}X-T: {}{eol}{eol}", "t".repeat(fill)).into_bytes();
-            let want = if total <= MAX_TRAILER_BYTES {
-                Ok(true)
-            } else {
-                Err(ChunkError::TrailerTooLarge)
+            // With bare LFs, the last chunk's line is refused first.
+            let want = match (total <= MAX_TRAILER_BYTES, eol) {
+                (_, "\n") => Err(ChunkError::BareLf),
+                (true, _) => Ok(true),
+                (false, _) => Err(ChunkError::TrailerTooLarge),
             };
             let n = input.len();
             assert_chunked(&input, n - 4..n, want);

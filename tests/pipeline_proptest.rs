@@ -40,7 +40,8 @@ struct Req {
     framing_at: Index,
     expect_continue: bool,
     body: Body,
-    /// Bit `k % 16` set: line `k` of this request ends in a bare LF.
+    /// Bit `k % 16` set: line `k` of this request's head ends in a bare
+    /// LF (chunked framing always uses CRLF: a bare LF there is refused).
     bare_lf: u16,
 }
 
@@ -101,6 +102,7 @@ impl Req {
             eol(&mut head);
         }
         eol(&mut head);
+        let eol = |out: &mut Vec<u8>| out.extend_from_slice(b"\r\n");
         let mut body = Vec::new();
         match &self.body {
             Body::None => {}
@@ -230,7 +232,7 @@ fn body() -> impl Strategy<Value = Body> {
 fn request() -> impl Strategy<Value = Req> {
     let method = prop::sample::select(vec!["GET", "HEAD", "POST"]);
     let path = "/[A-Za-z0-9._~!$&'()*+,;=:@/-]{0,12}(\\?[A-Za-z0-9=&%+/?-]{0,10})?";
-    let host = "[a-z0-9.-]{1,10}(:[0-9]{1,5})?";
+    let host = "[a-z0-9][a-z0-9.-]{0,9}(:[0-9]{1,4})?";
     (
         (method, path, any::<bool>(), host),
         prop::collection::vec(extension_field(), 0..5),

@@ -86,6 +86,26 @@ fn check_accessors(h: &RequestHead, sent: &[u8]) {
         target.starts_with('/') || target == "*" || h.method() == Method::Connect,
         "{target:?}"
     );
+    // The form fits the method (RFC 9112 §3.2): `*` only for OPTIONS, and
+    // CONNECT only with an authority.
+    if target == "*" {
+        assert_eq!(h.method(), Method::Options);
+    }
+    if h.method() == Method::Connect {
+        assert!(!target.starts_with('/') && target != "*", "{target:?}");
+        assert!(port_of(target).is_some_and(|p| p > 0), "{target:?}");
+    }
+    // Whatever host is used has a port that is a port.
+    if let Some(host) = h.host() {
+        assert!(!host.contains(','), "{host:?}");
+        if !host.is_empty() {
+            assert!(!host.starts_with(':'), "{host:?}");
+            assert!(
+                host_port(host).is_none_or(|p| p.is_empty() || p.parse::<u16>().is_ok()),
+                "{host:?}"
+            );
+        }
+    }
     let path = h.path();
     match h.query() {
         Some(q) => assert_eq!(target, format!("{path}?{q}")),
@@ -131,6 +151,9 @@ fn check_accessors(h: &RequestHead, sent: &[u8]) {
         let host = h.host().expect("an absolute-form target has a host");
         assert!(!host.is_empty() && !host.contains('@'), "{host:?}");
         let scheme_end = sent.windows(3).position(|w| w == b"://").unwrap() + 3;
+        // Only http: an https target cannot have come over this server's
+        // plain TCP (RFC 9110 §7.4).
+        assert!(sent[..scheme_end].eq_ignore_ascii_case(b"http://"), "{sent:?}");
         let after = &sent[scheme_end..];
         assert!(after.starts_with(host.as_bytes()), "{host:?}");
         let rest = &after[host.len()..];
@@ -152,6 +175,20 @@ fn check_accessors(h: &RequestHead, sent: &[u8]) {
     if h.expect_continue() {
         assert!(h.header("expect").is_some());
     }
+}
+
+/// The text after the port colon of `host[:port]` (or `[v6]:port`).
+fn host_port(host: &str) -> Option<&str> {
+    let after_literal = match host.strip_prefix('[') {
+        Some(rest) => &rest[rest.find(']')? + 1..],
+        None => host,
+    };
+    after_literal.find(':').map(|i| &after_literal[i + 1..])
+}
+
+/// The port of an authority-form target, when it has digits.
+fn port_of(authority: &str) -> Option<u16> {
+    host_port(authority)?.parse().ok()
 }
 
 fn is_tchar(b: u8) -> bool {

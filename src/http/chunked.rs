@@ -18,12 +18,19 @@
 //! assert_eq!(&input[used..], b"NEXT");
 //! ```
 //!
+//! Only CRLF ends a line here: the chunk-size line, the line end after chunk
+//! data, the last chunk, each trailer line and the empty line that closes
+//! the body. A bare LF anywhere in that framing is refused, though the head
+//! parser accepts one: a front proxy that reads a bare LF differently would
+//! see a different end of the body, and the bytes after it would become a
+//! request that only one of the two parsers sees (request smuggling).
+//!
 //! Refused (see [`ChunkError`]): a size that is not 1*HEXDIG (no sign,
 //! no leading whitespace, no `0x`), a size line over 4 KiB, malformed
-//! extensions, chunk data not followed by a line end, a bare CR, a malformed
-//! trailer line, trailers over 16 KiB, and a body over 1 MiB.
+//! extensions, chunk data not followed by CRLF, a bare LF or a bare CR, a
+//! malformed trailer line, trailers over 16 KiB, and a body over 1 MiB.
 
-use super::syntax::{find_lf, is_field_value_byte, is_tchar, is_token, strip_cr};
+use super::syntax::{find_lf, is_field_value_byte, is_tchar, is_token};
 use crate::limits::{MAX_BODY_BYTES, MAX_CHUNK_LINE, MAX_TRAILER_BYTES};
 
 /// What is wrong with a chunked body.
@@ -33,6 +40,8 @@ pub enum ChunkError {
     ChunkLineTooLong,
     InvalidChunkExtension,
     BareCr,
+    /// A line of the chunked framing ended in LF without CR.
+    BareLf,
     MissingChunkDataEnd,
     InvalidTrailer,
     TrailerTooLarge,
@@ -97,7 +106,7 @@ impl ChunkedDecoder {
                     if lf - pos > MAX_CHUNK_LINE {
                         return Err(ChunkError::ChunkLineTooLong);
                     }
-                    let size = parse_size_line(strip_cr(&input[pos..lf]))?;
+                    let size = parse_size_line(crlf_line(&input[pos..lf])?)?;
                     pos = lf + 1;
                     if size == 0 {
                         self.state = State::Trailer { bytes: 0 };
@@ -127,10 +136,7 @@ impl ChunkedDecoder {
                     };
                 }
                 State::DataEnd => match input.get(pos..) {
-                    Some([b'\n', ..]) => {
-                        pos += 1;
-                        self.state = State::Size;
-                    }
+                    Some([b'\n', ..]) => return Err(ChunkError::BareLf),
                     Some([b'\r', b'\n', ..]) => {
                         pos += 2;
                         self.state = State::Size;
@@ -150,7 +156,7 @@ impl ChunkedDecoder {
                     if bytes > MAX_TRAILER_BYTES {
                         return Err(ChunkError::TrailerTooLarge);
                     }
-                    let line = strip_cr(&input[pos..lf]);
+                    let line = crlf_line(&input[pos..lf])?;
                     pos = lf + 1;
                     if line.is_empty() {
                         self.state = State::Done;
@@ -162,6 +168,12 @@ impl ChunkedDecoder {
             }
         }
     }
+}
+
+/// The line `input[start..lf]` without its CR; a line that lacks the CR
+/// ended in a bare LF, which chunked framing does not accept.
+fn crlf_line(line: &[u8]) -> Result<&[u8], ChunkError> {
+    line.strip_suffix(b"\r").ok_or(ChunkError::BareLf)
 }
 
 /// `chunk-size [ chunk-ext ]` without the line end.
@@ -281,7 +293,6 @@ mod tests {
     #[test]
     fn accepted() {
         ok(b"5\r\nhello\r\n0\r\n\r\n", b"hello");
-        ok(b"5\nhello\n0\n\n", b"hello");
         ok(
             b"a\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n",
             b"01234567890123456789",
@@ -324,6 +335,75 @@ mod tests {
         err(b"INVALID!!!\r\n", ChunkError::InvalidChunkSize);
         err(b"ffffffffffffffffff\r\n", ChunkError::BodyTooLarge);
         err(b"100001\r\n", ChunkError::BodyTooLarge);
+    }
+
+    /// Only CRLF frames: a bare LF at any line end of the chunked framing
+    /// is refused, wherever it is and whatever follows it.
+    #[test]
+    fn bare_lf_is_refused_everywhere_in_the_framing() {
+        use ChunkError::BareLf;
+        #[rustfmt::skip]
+        let cases: &[&[u8]] = &[
+            b"5\nhello\r\n0\r\n\r\n",                    // size line
+            b"5\r\nhello\n0\r\n\r\n",                    // after the data
+            b"5\r\nhello\r\n0\n\r\n",                    // last chunk
+            b"0\n\r\n",                                  // last chunk, no data before
+            b"0\n\n",                                    // last chunk and end
+            b"5\nhello\n0\n\n",                          // every line
+            b"0\r\n\n",                                  // the final empty line
+            b"5\r\nhello\r\n0\r\n\nGET / HTTP/1.1\r\n",  // ... with a request after it
+            b"0\r\nX-T: 1\n\r\n",                        // a trailer line
+            b"0\r\nX-T: 1\r\nX-U: 2\n\r\n",              // the second trailer line
+            b"0\r\nX-T: 1\r\n\n",                        // the end after a trailer
+            b"5;a=b\nhello\r\n0\r\n\r\n",                // after an extension
+            b"5;a=\"x\"\nhello\r\n0\r\n\r\n",            // after a quoted extension
+            b"5;a=\"\n\"\r\nhello\r\n0\r\n\r\n",          // inside a quoted extension
+            b"0;last\n\r\n",                             // last chunk with an extension
+            b"5 \nhello\r\n0\r\n\r\n",                   // after BWS
+            b"1\r\na\n\r\n0\r\n\r\n",                    // LF where the data's CRLF goes
+        ];
+        for input in cases {
+            err(input, BareLf);
+        }
+    }
+
+    /// A bare CR, or anything but CRLF after the data, is refused too.
+    #[test]
+    fn bare_cr_and_other_line_ends_are_refused() {
+        #[rustfmt::skip]
+        let cases: &[(&[u8], ChunkError)] = &[
+            (b"5\rhello\r\n0\r\n\r\n", ChunkError::BareCr),
+            (b"5\r\nhello\r0\r\n\r\n", ChunkError::MissingChunkDataEnd),
+            (b"5\r\nhello\r\r\n0\r\n\r\n", ChunkError::MissingChunkDataEnd),
+            (b"5\r\nhelloXY0\r\n\r\n", ChunkError::MissingChunkDataEnd),
+            (b"0\r\r\n\r\n", ChunkError::BareCr),
+            (b"0\r\n\r\r\n", ChunkError::BareCr),
+            (b"0\r\nX-T: 1\r2\r\n\r\n", ChunkError::BareCr),
+            (b"5;a\rb\r\nhello\r\n0\r\n\r\n", ChunkError::BareCr),
+            (b"0\r\nX-T: a\0b\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\nX-T: a\x7fb\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\nX T: 1\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\nX-T : 1\r\n\r\n", ChunkError::InvalidTrailer),
+            (b"0\r\n: 1\r\n\r\n", ChunkError::InvalidTrailer),
+        ];
+        for (input, e) in cases {
+            err(input, *e);
+        }
+    }
+
+    /// A body cut anywhere before its end is only incomplete, a CR waiting
+    /// for its LF included.
+    #[test]
+    fn every_prefix_is_incomplete() {
+        let input = b"3;x=\"y\"\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
+        for cut in 0..input.len() {
+            let mut d = ChunkedDecoder::new();
+            let got = d
+                .decode(&input[..cut], &mut Vec::new())
+                .map(|(_, done)| done);
+            assert_eq!(got, Ok(false), "prefix {cut}");
+        }
+        ok(input, b"abc");
     }
 
     #[test]

@@ -24,7 +24,7 @@
 
 use super::chunked::ChunkedDecoder;
 use super::error::HttpError;
-use super::request::{parse_request_head, BodyFraming, Parsed, RequestHead};
+use super::request::{parse_request_head, BodyFraming, Method, Parsed, RequestHead};
 
 /// A complete request: its head and its decoded body.
 #[derive(Debug, Clone)]
@@ -112,6 +112,25 @@ impl RequestDecoder {
         }
     }
 
+    /// Whether the request now being decoded was made with `HEAD`, so that
+    /// the answer to its error or timeout carries no content either
+    /// (RFC 9110 §9.3.2). `unread` is what the caller still holds; while
+    /// the head is incomplete or refused, its request line says.
+    pub fn is_head_request(&self, unread: &[u8]) -> bool {
+        match &self.state {
+            State::Head => {
+                let start = unread
+                    .iter()
+                    .position(|&b| b != b'\r' && b != b'\n')
+                    .unwrap_or(unread.len());
+                unread[start..].starts_with(b"HEAD ")
+            }
+            State::Length { head, .. } | State::Chunked { head, .. } => {
+                head.method() == Method::Head
+            }
+        }
+    }
+
     /// Decodes from `buf` (the bytes not yet used). After an error the
     /// stream cannot be trusted and the connection must close.
     pub fn decode(&mut self, buf: &[u8]) -> Result<(usize, Decoded), HttpError> {
@@ -195,5 +214,35 @@ impl RequestDecoder {
             return Ok((used, Decoded::SendContinue));
         }
         Ok((used, Decoded::NeedMore))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_a_head_request_whose_head_or_body_failed() {
+        #[rustfmt::skip]
+        let cases: &[(&[u8], bool)] = &[
+            (b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n", true),
+            (b"\r\nHEAD / HTTP/1.1\r\nHost: a:b\r\n\r\n", true),
+            (b"HEAD /\0 HTTP/1.1\r\n", true),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n", false),
+            (b"HEADX / HTTP/1.1\r\n\r\n", false),
+            (b"head / HTTP/1.1\r\n\r\n", false),
+            (b"", false),
+        ];
+        for (raw, head) in cases {
+            let mut d = RequestDecoder::new();
+            let _ = d.decode(raw);
+            assert_eq!(d.is_head_request(raw), *head, "{raw:?}");
+        }
+        // A refused chunked body of a HEAD request.
+        let raw = b"HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\na\r\n";
+        let mut d = RequestDecoder::new();
+        let err = d.decode(raw);
+        assert!(err.is_err(), "{err:?}");
+        assert!(d.is_head_request(b"1\na\r\n"));
     }
 }

@@ -44,9 +44,11 @@ impl HttpError {
                 H::UnsupportedTransferCoding => 501,
                 H::BodyTooLarge => 413,
                 H::UnsupportedExpectation => 417,
+                H::HttpsWithoutTls => 421,
                 H::TooManyEmptyLines
                 | H::InvalidMethod
                 | H::InvalidTarget
+                | H::TargetFormNotAllowed
                 | H::InvalidVersion
                 | H::BareCr
                 | H::Nul
@@ -59,6 +61,7 @@ impl HttpError {
                 | H::MissingHost
                 | H::DuplicateHost
                 | H::InvalidHost
+                | H::InvalidHostPort
                 | H::InvalidContentLength
                 | H::ConflictingContentLength
                 | H::ContentLengthWithTransferEncoding
@@ -73,6 +76,7 @@ impl HttpError {
                 | C::ChunkLineTooLong
                 | C::InvalidChunkExtension
                 | C::BareCr
+                | C::BareLf
                 | C::MissingChunkDataEnd
                 | C::InvalidTrailer => 400,
             },
@@ -91,6 +95,8 @@ impl HttpError {
                 H::RequestLineTooLong => "request line too long",
                 H::InvalidMethod => "invalid method",
                 H::InvalidTarget => "invalid request target",
+                H::TargetFormNotAllowed => "request-target form not allowed for this method",
+                H::HttpsWithoutTls => "https target on a connection without TLS",
                 H::InvalidVersion => "malformed HTTP version",
                 H::UnsupportedVersion => "HTTP version not supported",
                 H::BareCr => "bare CR in request head",
@@ -106,6 +112,7 @@ impl HttpError {
                 H::MissingHost => "HTTP/1.1 request without Host",
                 H::DuplicateHost => "more than one Host field",
                 H::InvalidHost => "invalid Host",
+                H::InvalidHostPort => "invalid port in Host",
                 H::InvalidContentLength => "invalid Content-Length",
                 H::ConflictingContentLength => "conflicting Content-Length values",
                 H::ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
@@ -121,6 +128,7 @@ impl HttpError {
                 C::ChunkLineTooLong => "chunk size line too long",
                 C::InvalidChunkExtension => "invalid chunk extension",
                 C::BareCr => "bare CR in chunked body",
+                C::BareLf => "chunked framing line not ended by CRLF",
                 C::MissingChunkDataEnd => "chunk data not followed by a line end",
                 C::InvalidTrailer => "invalid trailer field",
                 C::TrailerTooLarge => "trailer section too large",
@@ -139,3 +147,50 @@ impl fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ChunkError as C;
+    use HeadError as H;
+
+    /// The statuses RFC 9110 and 9112 name for these failures, one line a
+    /// case (the match above is exhaustive, so every variant has one).
+    #[test]
+    fn statuses() {
+        #[rustfmt::skip]
+        let cases: &[(HttpError, u16)] = &[
+            (H::RequestLineTooLong.into(), 414),           // RFC 9112 §3
+            (H::MissingHost.into(), 400),                  // RFC 9112 §3.2
+            (H::DuplicateHost.into(), 400),
+            (H::InvalidHost.into(), 400),
+            (H::InvalidHostPort.into(), 400),
+            (H::TargetFormNotAllowed.into(), 400),
+            (H::HttpsWithoutTls.into(), 421),              // RFC 9110 §7.4, §15.5.20
+            (H::SpaceBeforeColon.into(), 400),             // RFC 9112 §5.1
+            (H::ObsFold.into(), 400),                      // RFC 9112 §5.2
+            (H::HeaderSectionTooLarge.into(), 431),        // RFC 9110 §5.4
+            (H::TooManyFields.into(), 431),
+            (H::ChunkedNotFinal.into(), 400),              // RFC 9112 §6.3
+            (H::InvalidContentLength.into(), 400),
+            (H::ConflictingContentLength.into(), 400),
+            (H::ContentLengthWithTransferEncoding.into(), 400),
+            (H::TransferEncodingInHttp10.into(), 400),     // RFC 9112 §6.1
+            (H::UnsupportedTransferCoding.into(), 501),
+            (H::UnsupportedVersion.into(), 505),
+            (H::BodyTooLarge.into(), 413),
+            (H::UnsupportedExpectation.into(), 417),
+            (C::BareLf.into(), 400),
+            (C::BareCr.into(), 400),
+            (C::MissingChunkDataEnd.into(), 400),
+            (C::TrailerTooLarge.into(), 431),
+            (C::BodyTooLarge.into(), 413),
+            (HttpError::HeaderTimeout, 408),
+            (HttpError::BodyTimeout, 408),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.status(), *status, "{e:?}");
+            assert!(!e.message().is_empty());
+        }
+    }
+}

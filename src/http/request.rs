@@ -23,7 +23,9 @@
 //! section of 64 KiB or more than 100 fields (431), a bare CR, a NUL or other
 //! control byte, obs-fold, whitespace before a colon, a non-token method or
 //! field name, a malformed version (400) or another major version (505),
-//! HTTP/1.1 without exactly one valid `Host`, ambiguous body framing,
+//! HTTP/1.1 without exactly one valid `Host` (a port must be digits up to
+//! 65535), a request-target form the method does not take (400; see
+//! `request/target.rs`), an `https` target (421), ambiguous body framing,
 //! a body over 1 MiB (413) and expectations other than `100-continue` (417).
 
 use std::ops::Range;
@@ -34,6 +36,7 @@ use super::syntax::{
 use crate::limits::{
     MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_LEADING_EMPTY_LINES, MAX_REQUEST_LINE,
 };
+use target::{check_host, route_target};
 
 /// The outcome of a parse that did not fail.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,6 +55,13 @@ pub enum HeadError {
     RequestLineTooLong,
     InvalidMethod,
     InvalidTarget,
+    /// A request-target form the method does not take (RFC 9112 §3.2):
+    /// authority-form other than with CONNECT, asterisk-form other than
+    /// with OPTIONS, CONNECT with any other form.
+    TargetFormNotAllowed,
+    /// An `https` absolute-form target: this server has no TLS, so it was
+    /// not sent over a connection secured for that origin (RFC 9110 §7.4).
+    HttpsWithoutTls,
     InvalidVersion,
     UnsupportedVersion,
     BareCr,
@@ -67,6 +77,8 @@ pub enum HeadError {
     MissingHost,
     DuplicateHost,
     InvalidHost,
+    /// A `Host` port that is not digits, or above 65535.
+    InvalidHostPort,
     InvalidContentLength,
     ConflictingContentLength,
     ContentLengthWithTransferEncoding,
@@ -375,7 +387,7 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
     }
     let method_kind = Method::from_token(method);
     let t0 = method.len() + 1;
-    let routed = origin_form(target, method_kind)?;
+    let routed = route_target(target, method_kind)?;
     let (ts, te) = (t0 + routed.start, t0 + routed.end);
     let path_end = line[ts..te]
         .iter()
@@ -390,54 +402,6 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
             .authority
             .map(|a| (t0 + a.start) as u32..(t0 + a.end) as u32),
         version,
-    })
-}
-
-/// Where the part of a target that routing uses lies in it.
-struct Routed {
-    start: usize,
-    end: usize,
-    /// Where the host of an absolute-form target is.
-    authority: Option<Range<usize>>,
-}
-
-/// The part of `target` that routing uses: all of an origin-form or
-/// asterisk-form target, the path and query of an absolute-form one
-/// (RFC 9112 §3.2), and all of an authority-form one for CONNECT. An
-/// absolute-form target needs a host (RFC 9110 §4.2.1), checked as the
-/// `Host` field is; that refuses userinfo too (§4.2.4), since `@` is not a
-/// host byte.
-fn origin_form(target: &[u8], method: Method) -> Result<Routed, HeadError> {
-    let whole = Routed {
-        start: 0,
-        end: target.len(),
-        authority: None,
-    };
-    if target[0] == b'/' || target == b"*" || method == Method::Connect {
-        return Ok(whole);
-    }
-    let lower = |n: usize| target.get(..n).map(|p| p.to_ascii_lowercase());
-    let scheme = if lower(7).as_deref() == Some(b"http://") {
-        7
-    } else if lower(8).as_deref() == Some(b"https://") {
-        8
-    } else {
-        return Err(HeadError::InvalidTarget);
-    };
-    let rest = &target[scheme..];
-    let authority_len = rest
-        .iter()
-        .position(|&b| b == b'/' || b == b'?')
-        .unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    if authority.is_empty() || !authority.iter().all(|&b| is_host_byte(b)) {
-        return Err(HeadError::InvalidTarget);
-    }
-    let start = scheme + authority_len;
-    Ok(Routed {
-        start,
-        authority: Some(scheme..start),
-        ..whole
     })
 }
 
@@ -529,9 +493,7 @@ fn check_semantics(head: &mut RequestHead) -> Result<(), HeadError> {
             if host.is_some() {
                 return Err(HeadError::DuplicateHost);
             }
-            if !value.iter().all(|&b| is_host_byte(b)) {
-                return Err(HeadError::InvalidHost);
-            }
+            check_host(value)?;
             host = Some(v.clone());
         } else if name.eq_ignore_ascii_case(b"content-length") {
             saw_content_length = true;
@@ -585,7 +547,9 @@ fn check_semantics(head: &mut RequestHead) -> Result<(), HeadError> {
         Version::Http11 => !close,
         Version::Http10 => keep_alive && !close,
     };
-    head.expect_continue = expect_continue;
+    // An HTTP/1.0 client cannot take a 1xx response: its 100-continue is
+    // ignored (RFC 9110 §10.1.1, §15.2).
+    head.expect_continue = expect_continue && head.version == Version::Http11;
     head.host = host;
     Ok(())
 }
@@ -637,10 +601,7 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
     })
 }
 
-/// Bytes of `uri-host [":" port]` (RFC 3986 reg-name, IP-literal, port).
-fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+;=%:[]".contains(&b)
-}
+mod target;
 
 #[cfg(test)]
 mod tests;

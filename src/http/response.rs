@@ -20,6 +20,16 @@ use super::status::{is_bodyless, reason_phrase};
 /// The `Server` field of every response.
 pub const SERVER_NAME: &str = "stateful";
 
+/// Fields only the encoder writes (and `Transfer-Encoding`, never written).
+const ENCODER_FIELDS: [&str; 6] = [
+    "Date",
+    "Server",
+    "Content-Length",
+    "Connection",
+    "X-Content-Type-Options",
+    "Transfer-Encoding",
+];
+
 /// The interim response to `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -79,11 +89,19 @@ impl Response {
 
     /// Adds a field. A value holding CR, LF or NUL would split the head, so
     /// such a value is a bug: it is dropped (and trips a debug assertion).
+    /// So is a field the encoder writes itself (`Date`, `Content-Length`,
+    /// ...), `Transfer-Encoding` (bodies are always length-delimited), and a
+    /// second field of one name other than `Set-Cookie` (RFC 9110 §5.3: a
+    /// sender MUST NOT repeat a field that is not a list).
     pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Self {
         let value = value.into();
         let safe = !value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0);
         debug_assert!(safe, "header value with CR/LF/NUL for {name}");
-        if safe {
+        let owned = ENCODER_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name));
+        debug_assert!(!owned, "{name} is written by the encoder");
+        let repeated = !name.eq_ignore_ascii_case("set-cookie") && self.header(name).is_some();
+        debug_assert!(!repeated, "a second {name} field");
+        if safe && !owned && !repeated {
             self.headers.push((name, value));
         }
         self
@@ -240,6 +258,11 @@ mod tests {
     fn bodyless_statuses_have_no_length() {
         assert!(!encode(&Response::empty(204), KA).contains("Content-Length"));
         assert!(encode(&Response::empty(404), KA).contains("Content-Length: 0"));
+        // RFC 9110 section 6.4.1: no content in 1xx, 204 or 304, whatever
+        // the handler put in the value.
+        for status in [100, 204, 304] {
+            assert!(encode(&Response::text(status, "x"), KA).ends_with("\r\n\r\n"));
+        }
     }
 
     #[test]
@@ -250,6 +273,60 @@ mod tests {
         } else {
             let r = Response::empty(200).with_header("X", "a\r\nb");
             assert_eq!(r.header("X"), None);
+        }
+    }
+
+    /// RFC 9110 §5.3 (no repeated field unless a list; Set-Cookie is the
+    /// exception), RFC 9112 §6.1-§6.2 (no Transfer-Encoding, one
+    /// Content-Length): fields the encoder owns or that would repeat are
+    /// refused.
+    #[test]
+    fn owned_and_repeated_fields_are_refused() {
+        let cases: &[fn() -> Response] = &[
+            || Response::empty(200).with_header("Content-Length", "5"),
+            || Response::empty(200).with_header("transfer-encoding", "chunked"),
+            || Response::empty(200).with_header("Date", "x"),
+            || Response::empty(200).with_header("Connection", "close"),
+            || Response::text(200, "ok").with_header("Content-Type", "text/html"),
+            || {
+                Response::empty(405)
+                    .with_header("Allow", "GET")
+                    .with_header("allow", "POST")
+            },
+        ];
+        for make in cases {
+            if cfg!(debug_assertions) {
+                assert!(std::panic::catch_unwind(make).is_err());
+            } else {
+                let s = encode(&make(), KA);
+                assert_eq!(s.matches("Content-Length").count(), 1, "{s}");
+                assert!(
+                    !s.contains("ransfer-") && s.matches("Date:").count() == 1,
+                    "{s}"
+                );
+            }
+        }
+        let r = Response::empty(200)
+            .with_header("Set-Cookie", "a=1")
+            .with_header("Set-Cookie", "b=2");
+        assert_eq!(encode(&r, KA).matches("Set-Cookie").count(), 2);
+    }
+
+    /// RFC 9112 §4: the space after the status code is sent even when the
+    /// reason phrase is empty; RFC 9110 §6.6.1: every 2xx, 3xx and 4xx
+    /// response has a Date (here every response does).
+    #[test]
+    fn status_line_and_date_for_every_status() {
+        assert!(encode(&Response::empty(299), KA).starts_with("HTTP/1.1 299 \r\nDate: "));
+        for status in [
+            200, 201, 204, 304, 400, 401, 403, 404, 405, 408, 413, 414, 421, 431, 500, 503,
+        ] {
+            let s = encode(&Response::empty(status), KA);
+            let line = format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status));
+            assert!(s.starts_with(&line), "{s}");
+            assert!(!reason_phrase(status).is_empty(), "{status}");
+            assert!(s.contains(&format!("\r\nDate: {DATE}\r\n")), "{s}");
+            assert!(!s.contains("Transfer-Encoding"), "{s}");
         }
     }
 

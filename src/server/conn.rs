@@ -388,7 +388,9 @@ impl Conn {
         let framing = ResponseFraming {
             keep_alive: false,
             http10: false,
-            head: false,
+            head: self
+                .decoder
+                .is_head_request(&self.inbuf[self.start..self.filled]),
         };
         response.encode(&framing, ctx.clock.http_date(), &mut self.out);
         METRICS.request(usize::MAX, response.status(), Duration::ZERO);

@@ -35,8 +35,9 @@ pub enum CookieError {
     InvalidExpires,
     /// `Max-Age` is negative or over [`MAX_AGE_CAP`].
     InvalidMaxAge,
-    /// `Domain` is not a lower-case host name or IPv4 address (leading dot,
-    /// upper case, empty label, bad character, too long...).
+    /// `Domain`, less one leading dot, is not a lower-case host name or IPv4
+    /// address (a second leading dot, upper case, empty label, bad
+    /// character, too long...).
     InvalidDomain,
     /// `Path` is empty, does not start with `/`, ends in whitespace, has a
     /// control, `;` or non-ASCII byte, or exceeds [`COOKIE_ATTRIBUTE_MAX`].
@@ -91,8 +92,10 @@ impl SetCookie {
     /// DQUOTEs allowed), name plus value over 4096 bytes, an `Expires` outside
     /// 1601-9999, a `Max-Age` outside 0..=400 days, a bad `Domain` or `Path`,
     /// `SameSite=None` or `Partitioned` without `Secure`, and `__Secure-` /
-    /// `__Host-` names (any case) without their requirements. Whatever it
-    /// accepts, [`SetCookie::parse`] reads back equal.
+    /// `__Host-` names (any case) without their requirements. A leading dot
+    /// of `Domain` is dropped, as user agents ignore it (RFC 6265 §5.2.3).
+    /// Whatever it accepts, [`SetCookie::parse`] reads back equal, but for
+    /// that dot.
     ///
     /// ```
     /// use stateful::cookie::{CookieError, SetCookie};
@@ -121,7 +124,7 @@ impl SetCookie {
             out.push_str("; Max-Age=");
             out.push_str(&secs.to_string());
         }
-        if let Some(domain) = &self.domain {
+        if let Some(domain) = self.domain_to_write() {
             out.push_str("; Domain=");
             out.push_str(domain);
         }
@@ -143,6 +146,14 @@ impl SetCookie {
             out.push_str("; Partitioned");
         }
         Ok(out)
+    }
+
+    /// The `Domain` value as written: without one leading dot, which a user
+    /// agent ignores (RFC 6265 §5.2.3) and cookie-rs drops too.
+    fn domain_to_write(&self) -> Option<&str> {
+        self.domain
+            .as_deref()
+            .map(|d| d.strip_prefix('.').unwrap_or(d))
     }
 
     /// Every rule of [`SetCookie::encode`], first failure wins.
@@ -167,7 +178,7 @@ impl SetCookie {
                 return Err(CookieError::InvalidMaxAge);
             }
         }
-        if let Some(domain) = &self.domain {
+        if let Some(domain) = self.domain_to_write() {
             if !is_domain(domain) {
                 return Err(CookieError::InvalidDomain);
             }
@@ -299,7 +310,9 @@ mod tests {
             (cookie("a", |c| c.set_expires(Some(UNIX_EPOCH + Duration::from_secs(253_402_300_800)))), InvalidExpires),
             (cookie("a", |c| c.set_max_age(Some(-1))), InvalidMaxAge),
             (cookie("a", |c| c.set_max_age(Some(MAX_AGE_CAP + 1))), InvalidMaxAge),
-            (cookie("a", |c| c.set_domain(Some(".example.com"))), InvalidDomain),
+            (cookie("a", |c| c.set_domain(Some("..example.com"))), InvalidDomain),
+            (cookie("a", |c| c.set_domain(Some("."))), InvalidDomain),
+            (cookie("a", |c| c.set_domain(Some(".Example.com"))), InvalidDomain),
             (cookie("a", |c| c.set_path(Some(""))), InvalidPath),
             (cookie("a", |c| c.set_same_site(Some(SameSite::None))), SameSiteNoneWithoutSecure),
             (cookie("a", |c| c.set_partitioned(true)), PartitionedWithoutSecure),
@@ -326,6 +339,9 @@ mod tests {
             (cookie("__Secure-a", |c| c.set_secure(true)), "__Secure-a=v; Secure"),
             (cookie("__Host-a", |c| { c.set_secure(true); c.set_path(Some("/")) }), "__Host-a=v; Path=/; Secure"),
             (cookie("__Hostile", |_| {}), "__Hostile=v"),
+            (cookie("a", |c| c.set_domain(Some(".example.com"))), "a=v; Domain=example.com"),
+            (cookie("a", |c| c.set_domain(Some("example.com"))), "a=v; Domain=example.com"),
+            (cookie("a", |c| c.set_domain(Some(".127.0.0.1"))), "a=v; Domain=127.0.0.1"),
         ];
         for (c, expect) in cases {
             assert_eq!(c.encode().as_deref(), Ok(*expect), "{c:?}");

@@ -198,11 +198,14 @@ impl SetCookie {
     }
 
     /// Sets or removes `Domain`. `encode` accepts only lower-case host
-    /// names (LDH labels) and IPv4 addresses, without a leading dot.
+    /// names (LDH labels) and IPv4 addresses, and drops one leading dot
+    /// (user agents ignore it, RFC 6265 §5.2.3).
     ///
     /// ```
     /// let mut c = stateful::cookie::SetCookie::new("a", "b");
     /// c.set_domain(Some("example.com"));
+    /// assert_eq!(c.encode().unwrap(), "a=b; Domain=example.com");
+    /// c.set_domain(Some(".example.com"));
     /// assert_eq!(c.encode().unwrap(), "a=b; Domain=example.com");
     /// ```
     pub fn set_domain(&mut self, domain: Option<&str>) {

@@ -85,6 +85,30 @@ fn accepted_heads() {
             Version::Http11,
         ),
         (
+            b"GET / HTTP/1.1\r\nHost: x:\r\n\r\n",
+            Method::Get,
+            "/",
+            Version::Http11,
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+            Method::Get,
+            "/",
+            Version::Http11,
+        ),
+        (
+            b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n",
+            Method::Connect,
+            "x:443",
+            Version::Http11,
+        ),
+        (
+            b"OPTIONS http://x HTTP/1.1\r\nHost: x\r\n\r\n",
+            Method::Options,
+            "/",
+            Version::Http11,
+        ),
+        (
             b"GET / HTTP/1.1\r\nHost:x\r\nX-A:b\r\n\r\n",
             Method::Get,
             "/",
@@ -133,7 +157,7 @@ fn absolute_form_with_the_empty_path_is_served_as_slash() {
         (h.target(), h.path(), h.query()),
         ("/?after=3", "/", Some("after=3"))
     );
-    let h = head(b"HEAD https://x? HTTP/1.1\r\nHost: x\r\n\r\n");
+    let h = head(b"HEAD http://x? HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!((h.target(), h.path(), h.query()), ("/?", "/", Some("")));
     let h = head(b"GET http://x/healthz HTTP/1.1\r\nHost: y\r\n\r\n");
     assert_eq!(h.host(), Some("x"), "the target's authority, not Host");
@@ -175,6 +199,10 @@ fn keep_alive_rules() {
         b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, te, CLOSE\r\n\r\n"
     ));
     assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
+    assert!(!ka(
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: , ,close,\r\n\r\n"
+    ));
+    assert!(ka(b"GET / HTTP/1.0\r\nConnection: ,keep-alive ,\r\n\r\n"));
     assert!(ka(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
 }
 
@@ -214,6 +242,11 @@ fn framing_rules() {
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n"
     )
     .expect_continue());
+    assert!(
+        !head(b"POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            .expect_continue(),
+        "HTTP/1.0 cannot take a 100 (RFC 9110 section 10.1.1)"
+    );
 }
 
 #[test]
@@ -258,6 +291,38 @@ fn refused_heads() {
         (b"GET / HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n", E::DuplicateHost),
         (b"GET / HTTP/1.1\r\nHost: x, y\r\n\r\n", E::InvalidHost),
         (b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: [1::2::3]\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: ::1\r\n\r\n", E::InvalidHost),
+        (b"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a:80x\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a:-1\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a:+80\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a: 80\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: a:80:80\r\n\r\n", E::InvalidHostPort),
+        (b"GET / HTTP/1.1\r\nHost: [::1]:x\r\n\r\n", E::InvalidHostPort),
+        (b"GET http://x/ HTTP/1.1\r\nHost: a:b\r\n\r\n", E::InvalidHostPort),
+        (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"HEAD * HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"POST * HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", E::TargetFormNotAllowed),
+        (b"GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"OPTIONS x:80 HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"CONNECT * HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"CONNECT http://x:80/ HTTP/1.1\r\nHost: x\r\n\r\n", E::TargetFormNotAllowed),
+        (b"CONNECT x HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"CONNECT x: HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"CONNECT x:0 HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"CONNECT x:65536 HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http://x:y/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET http://:80/ HTTP/1.1\r\nHost: x\r\n\r\n", E::InvalidTarget),
+        (b"GET https://x/ HTTP/1.1\r\nHost: x\r\n\r\n", E::HttpsWithoutTls),
         (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -0\r\n\r\n", E::InvalidContentLength),
         (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n", E::InvalidContentLength),
         (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1_0\r\n\r\n", E::InvalidContentLength),
