@@ -1,4 +1,5 @@
-//! JSON body codec: reads one object of string fields, writes response bodies.
+//! JSON codec: reads one object of string fields (bodies) or of scalar
+//! members (token headers and claims), writes response bodies.
 //!
 //! In the spirit of miniserde it does only what the routes need and refuses
 //! the rest. The reader, [`parse_string_object`], accepts exactly one
@@ -8,7 +9,12 @@
 //! the stack. The writers, [`escape_into`], [`ObjectWriter`], [`ArrayWriter`]
 //! and [`error_body`], build response bodies straight into a `String`.
 //!
-//! Deliberately absent: a JSON value type, floating point, a serializer
+//! [`parse_object`] reads one object whose member values may be of any
+//! kind, for the header and claims of a JSON Web Token: strings and `i64`
+//! integers in full, the other kinds by name only ([`Value`]), repeated
+//! keys refused.
+//!
+//! Deliberately absent: a tree of JSON values, floating point, a serializer
 //! trait, and any leniency (comments, trailing commas, single quotes, a byte
 //! order mark).
 //!
@@ -30,5 +36,5 @@ mod read;
 mod write;
 
 pub use error::{JsonError, FIELD_NAME_SHOWN};
-pub use read::parse_string_object;
+pub use read::{parse_object, parse_string_object, Value};
 pub use write::{error_body, escape_into, ArrayWriter, ObjectWriter};

@@ -36,7 +36,71 @@ pub fn parse_string_object(body: &[u8]) -> Result<Vec<(String, String)>, JsonErr
     let text = std::str::from_utf8(body).map_err(|e| JsonError::InvalidUtf8 {
         position: e.valid_up_to(),
     })?;
-    Reader { text, pos: 0 }.object_of_strings()
+    let members = Reader { text, pos: 0 }.members()?;
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(members.len());
+    for (key, value) in members {
+        let Value::String(value) = value else {
+            return Err(JsonError::FieldNotString { field: key });
+        };
+        if fields.iter().any(|(k, _)| *k == key) {
+            return Err(JsonError::DuplicateKey { field: key });
+        }
+        fields.push((key, value));
+    }
+    Ok(fields)
+}
+
+/// The value of a member of an object read by [`parse_object`]: strings and
+/// integers in full, the other kinds by name only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A string, escapes decoded.
+    String(String),
+    /// A number written without fraction or exponent that fits an `i64`.
+    Integer(i64),
+    /// Any other number (`1.5`, `1e3`, `1.0`, `9223372036854775808`).
+    Number,
+    Bool(bool),
+    Null,
+    /// An array, checked for syntax and depth, its content not kept.
+    Array,
+    /// An object, checked for syntax and depth, its content not kept.
+    Object,
+}
+
+/// Reads a text that is exactly one JSON object into its `(key, value)`
+/// members, in order, for callers that need more than strings (the header
+/// and claims of a JSON Web Token).
+///
+/// Refuses everything [`parse_string_object`] refuses except values that
+/// are not strings: a body that is not UTF-8, empty, or not an object; any
+/// syntax error; data after the object; more than [`MAX_BODY_FIELDS`]
+/// members; nesting deeper than [`MAX_JSON_DEPTH`]; and, once the text is
+/// known to be well-formed, the first key that repeats an earlier one.
+///
+/// ```
+/// use stateful::json::{parse_object, JsonError, Value};
+/// let members = parse_object(br#"{"sub":"ada","exp":1700000900,"adm":true,"aud":["x"]}"#).unwrap();
+/// assert_eq!(members[0], ("sub".to_string(), Value::String("ada".to_string())));
+/// assert_eq!(members[1].1, Value::Integer(1_700_000_900));
+/// assert_eq!(members[2].1, Value::Bool(true));
+/// assert_eq!(members[3].1, Value::Array);
+/// assert_eq!(
+///     parse_object(br#"{"exp":1,"exp":2}"#),
+///     Err(JsonError::DuplicateKey { field: "exp".to_string() })
+/// );
+/// ```
+pub fn parse_object(body: &[u8]) -> Result<Vec<(String, Value)>, JsonError> {
+    let text = std::str::from_utf8(body).map_err(|e| JsonError::InvalidUtf8 {
+        position: e.valid_up_to(),
+    })?;
+    let members = Reader { text, pos: 0 }.members()?;
+    for (i, (key, _)) in members.iter().enumerate() {
+        if members[..i].iter().any(|(k, _)| k == key) {
+            return Err(JsonError::DuplicateKey { field: key.clone() });
+        }
+    }
+    Ok(members)
 }
 
 /// A cursor over the body.
@@ -94,40 +158,29 @@ impl Reader<'_> {
         }
     }
 
-    fn object_of_strings(mut self) -> Result<Vec<(String, String)>, JsonError> {
+    /// Reads the whole body as one object: its members in body order, each
+    /// value read as a [`Value`], with nothing but whitespace after it.
+    /// Syntax only: repeated keys and value types are the callers' to judge,
+    /// once the body has proved well-formed.
+    fn members(&mut self) -> Result<Vec<(String, Value)>, JsonError> {
         self.skip_whitespace();
         match self.peek() {
             None => return Err(JsonError::Empty),
             Some(b'{') => self.pos += 1,
             Some(_) => return Err(JsonError::NotAnObject { position: self.pos }),
         }
-        let mut fields: Vec<(String, String)> = Vec::new();
-        let mut members = 0usize;
-        // The first non-string value or repeated key: reported only once the
-        // whole body has proved well-formed, so syntax errors come first.
-        let mut refusal: Option<JsonError> = None;
+        let mut members: Vec<(String, Value)> = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
             loop {
-                members += 1;
-                if members > MAX_BODY_FIELDS {
+                if members.len() >= MAX_BODY_FIELDS {
                     return Err(JsonError::TooManyFields);
                 }
                 let key = self.key()?;
-                self.skip_whitespace();
-                if self.peek() == Some(b'"') {
-                    let value = self.string()?;
-                    if fields.iter().any(|(k, _)| *k == key) {
-                        refusal.get_or_insert(JsonError::DuplicateKey { field: key });
-                    } else {
-                        fields.push((key, value));
-                    }
-                } else {
-                    self.skip_value(1)?;
-                    refusal.get_or_insert(JsonError::FieldNotString { field: key });
-                }
+                let value = self.member_value()?;
+                members.push((key, value));
                 self.skip_whitespace();
                 match self.peek() {
                     Some(b',') => self.pos += 1,
@@ -143,10 +196,47 @@ impl Reader<'_> {
         if self.pos < self.text.len() {
             return Err(JsonError::TrailingBytes { position: self.pos });
         }
-        match refusal {
-            Some(error) => Err(error),
-            None => Ok(fields),
-        }
+        Ok(members)
+    }
+
+    /// Reads the value of a member of the body's object (depth 1).
+    fn member_value(&mut self) -> Result<Value, JsonError> {
+        self.skip_whitespace();
+        let start = self.pos;
+        Ok(match self.peek() {
+            Some(b'"') => Value::String(self.string()?),
+            Some(b'-' | b'0'..=b'9') => {
+                self.number()?;
+                let text = self.text.get(start..self.pos).unwrap_or_default();
+                // The grammar was checked: only a fraction or an exponent
+                // has '.', 'e' or 'E'; i64 refuses what it cannot hold.
+                match text.parse::<i64>() {
+                    Ok(n) => Value::Integer(n),
+                    Err(_) => Value::Number,
+                }
+            }
+            Some(b't') => {
+                self.literal("true")?;
+                Value::Bool(true)
+            }
+            Some(b'f') => {
+                self.literal("false")?;
+                Value::Bool(false)
+            }
+            Some(b'n') => {
+                self.literal("null")?;
+                Value::Null
+            }
+            Some(b'[') => {
+                self.skip_value(1)?;
+                Value::Array
+            }
+            Some(b'{') => {
+                self.skip_value(1)?;
+                Value::Object
+            }
+            _ => return Err(self.unexpected("a value")),
+        })
     }
 
     /// Reads a member's key and the `:` after it.

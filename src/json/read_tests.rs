@@ -236,3 +236,74 @@ fn every_proper_prefix_is_refused() {
         assert!(parse(&body[..cut]).is_err(), "prefix of {cut} bytes");
     }
 }
+
+/// Expected members of a [`parse_object`] table case.
+type Members<'a> = &'a [(&'a str, Value)];
+
+/// Table tests for [`parse_object`], the reader of JWT headers and claims.
+#[test]
+fn object_values() {
+    use Value::*;
+    let s = |v: &str| String(v.to_string());
+    #[rustfmt::skip]
+    let cases: &[(&[u8], Members)] = &[
+        (b"{}", &[]),
+        (br#"{"a":"b"}"#, &[("a", s("b"))]),
+        (br#"{"n":0,"m":-0,"big":9223372036854775807,"neg":-9223372036854775808}"#,
+            &[("n", Integer(0)), ("m", Integer(0)), ("big", Integer(i64::MAX)), ("neg", Integer(i64::MIN))]),
+        (br#"{"over":9223372036854775808,"under":-9223372036854775809}"#, &[("over", Number), ("under", Number)]),
+        (br#"{"f":1.0,"e":1e3,"E":2E-1,"x":-0.5}"#, &[("f", Number), ("e", Number), ("E", Number), ("x", Number)]),
+        (br#"{"t":true,"f":false,"z":null}"#, &[("t", Bool(true)), ("f", Bool(false)), ("z", Null)]),
+        (br#"{"a":[1,[2,{"b":3}]],"o":{"k":{}}}"#, &[("a", Array), ("o", Object)]),
+        (br#" { "alg" : "HS256" } "#, &[("alg", s("HS256"))]),
+    ];
+    for (body, expected) in cases {
+        let expected: Vec<(std::string::String, Value)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        assert_eq!(
+            parse_object(body),
+            Ok(expected),
+            "{:?}",
+            std::string::String::from_utf8_lossy(body)
+        );
+    }
+}
+
+#[test]
+fn object_refusals() {
+    #[rustfmt::skip]
+    let cases: &[(&[u8], JsonError)] = &[
+        (b"", Empty),
+        (b"[]", NotAnObject { position: 0 }),
+        (b"\"a\"", NotAnObject { position: 0 }),
+        (b"1", NotAnObject { position: 0 }),
+        (br#"{"a":1,"a":1}"#, DuplicateKey { field: field("a") }),
+        (br#"{"a":1,"b":2,"\u0061":"x"}"#, DuplicateKey { field: field("a") }),
+        (br#"{"a":[],"a":{}}"#, DuplicateKey { field: field("a") }),
+        // Syntax errors come before a repeated key, wherever they are.
+        (br#"{"a":1,"a":2,"b":01}"#, BadNumber { position: 17 }),
+        (br#"{"a":01}"#, BadNumber { position: 5 }),
+        (br#"{"a":1}x"#, TrailingBytes { position: 7 }),
+        (br#"{"a":tru}"#, Unexpected { position: 5, found: 't', expected: "a value" }),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(
+            parse_object(body).as_ref(),
+            Err(expected),
+            "{:?}",
+            std::string::String::from_utf8_lossy(body)
+        );
+    }
+    assert_eq!(
+        parse_object(nested(MAX_JSON_DEPTH + 1).as_bytes()),
+        Err(TooDeep {
+            position: 5 + MAX_JSON_DEPTH - 1
+        })
+    );
+    assert_eq!(
+        parse_object(object_with_fields(MAX_BODY_FIELDS + 1).as_bytes()),
+        Err(TooManyFields)
+    );
+}
