@@ -14,7 +14,7 @@ use json_value::{hex, Json};
 use proptest::prelude::*;
 use stateful::crypto::{
     base64, hash_password, hmac_sha256_with, must_update, pbkdf2_hmac_sha256_with,
-    sha_ni_available, verify_password, Backend, PasswordHash, Sha256,
+    sha_ni_available, verify_password, Backend, HmacSha256Key, PasswordHash, Sha256,
 };
 
 fn vectors() -> Json {
@@ -93,6 +93,12 @@ fn hmac_rfc4231_vectors() {
         for backend in backends() {
             let mac = hmac_sha256_with(backend, &key, &data);
             let label = format!("case {n} {}", backend.name());
+            // The precomputed key (JWT signing) gives the same MAC.
+            assert_eq!(
+                HmacSha256Key::with_backend(backend, &key).mac(&data),
+                mac,
+                "{label} precomputed"
+            );
             match case.get("truncate_to_bytes") {
                 Some(t) => {
                     let t = t.i64() as usize;

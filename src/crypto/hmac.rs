@@ -30,6 +30,46 @@ pub fn hmac_sha256_with(backend: Backend, key: &[u8], data: &[u8]) -> [u8; DIGES
     key.finish(inner.finalize())
 }
 
+/// An HMAC-SHA256 key with its two pad blocks compressed once, for a key
+/// that signs many short messages (a JSON Web Token key): each MAC then
+/// costs only the compressions of the message and of the outer digest.
+///
+/// `Debug` shows no key material.
+///
+/// ```
+/// use stateful::crypto::{hmac_sha256, HmacSha256Key};
+/// let key = HmacSha256Key::new(b"Jefe");
+/// let data = b"what do ya want for nothing?";
+/// assert_eq!(key.mac(data), hmac_sha256(b"Jefe", data));
+/// assert_eq!(format!("{key:?}"), "HmacSha256Key(..)");
+/// ```
+pub struct HmacSha256Key(HmacKey);
+
+impl HmacSha256Key {
+    /// Precomputes `key`'s pad states on the fastest backend.
+    pub fn new(key: &[u8]) -> HmacSha256Key {
+        HmacSha256Key::with_backend(Backend::fastest(), key)
+    }
+
+    /// Precomputes `key`'s pad states on a chosen backend.
+    pub fn with_backend(backend: Backend, key: &[u8]) -> HmacSha256Key {
+        HmacSha256Key(HmacKey::new(backend, key))
+    }
+
+    /// HMAC-SHA256 of `data` under this key.
+    pub fn mac(&self, data: &[u8]) -> [u8; DIGEST_LEN] {
+        let mut inner = self.0.inner_hasher();
+        inner.update(data);
+        self.0.finish(inner.finalize())
+    }
+}
+
+impl std::fmt::Debug for HmacSha256Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacSha256Key(..)")
+    }
+}
+
 /// A key's inner and outer states: SHA-256 midstates after the blocks
 /// `K ^ ipad` and `K ^ opad`.
 pub(super) struct HmacKey {

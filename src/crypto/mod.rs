@@ -2,7 +2,8 @@
 //! Django-format password hashes, and randomness from the operating system.
 //!
 //! - [`sha256`], [`Sha256`]: FIPS 180-4.
-//! - [`hmac_sha256`]: RFC 2104 (vectors from RFC 4231).
+//! - [`hmac_sha256`], [`HmacSha256Key`]: RFC 2104 (vectors from RFC 4231);
+//!   the key type keeps its pad states, for keys that sign many messages.
 //! - [`pbkdf2_hmac_sha256`]: RFC 8018, any output length.
 //! - [`hash_password`], [`verify_password`], [`PasswordHash`]: Django's
 //!   `pbkdf2_sha256$<iterations>$<salt>$<base64 key>`, byte for byte.
@@ -36,7 +37,7 @@ mod sha256_ni;
 
 pub use backend::{sha_ni_available, Backend};
 pub use constant_time::constant_time_eq;
-pub use hmac::{hmac_sha256, hmac_sha256_with};
+pub use hmac::{hmac_sha256, hmac_sha256_with, HmacSha256Key};
 pub use password::{
     hash_password, must_update, verify_password, PasswordHash, PasswordHashError, ALGORITHM,
     KEY_LEN, MAX_ITERATIONS, MIN_SALT_CHARS,
