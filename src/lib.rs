@@ -8,6 +8,8 @@
 //!   decoding, responses, dates, cookies, and the one mapping from protocol
 //!   errors to status codes.
 //! - [`json`], [`form`]: the small body codecs the routes accept.
+//! - [`jwt`]: HS256 JSON Web Tokens: a pure verifier and signer, and the
+//!   token keys.
 //! - [`crypto`]: SHA-256, HMAC, PBKDF2, Django-format password hashes, OS
 //!   randomness.
 //! - [`server`]: listener, poller, thread pool and the connection state
@@ -24,6 +26,7 @@ pub mod crypto;
 pub mod form;
 pub mod http;
 pub mod json;
+pub mod jwt;
 pub mod limits;
 pub mod metrics;
 pub mod redis;

@@ -120,6 +120,25 @@ pub const LOGIN_THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Default PBKDF2-HMAC-SHA256 cost (`--pbkdf2-iterations`).
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
 
+// ---- bearer tokens (JWT) ----
+
+/// Longest bearer token accepted, in bytes. Longer: 401 `invalid token`
+/// before a byte of it is decoded.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Lifetime of a token from `POST /token`: its `exp` is `iat` plus this.
+pub const TOKEN_TTL: Duration = Duration::from_secs(900);
+/// Clock skew forgiven when checking `exp`, `nbf` and `iat`: a token is
+/// refused once `exp + leeway` has passed, or while `nbf` or `iat` is more
+/// than this in the future.
+pub const TOKEN_LEEWAY: Duration = Duration::from_secs(60);
+/// Shortest signing key, in bytes (RFC 7518 §3.2: at least the hash
+/// output). A shorter key in `--token-key-file`: exit status 2.
+pub const TOKEN_KEY_MIN: usize = 32;
+/// Longest `jti` claim accepted, in bytes (ours are 22). Longer: 401.
+pub const TOKEN_JTI_MAX: usize = 128;
+/// Longest key id (`kid`) in a key file, in bytes. Longer: exit status 2.
+pub const TOKEN_KID_MAX: usize = 64;
+
 // ---- cookies ----
 
 /// Most bytes of name plus value that `SetCookie::encode` writes (RFC 6265bis).
