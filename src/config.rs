@@ -22,7 +22,7 @@ usage: stateful [--bind ADDR] [--port N] [--threads N] [--pbkdf2-iterations N]
                 [--max-sessions N] [--max-connections N]
                 [--data-dir DIR | --redis URL [--redis-prefix P] [--redis-timeout S]
                                               [--redis-cache on|off]]
-                [--metrics-bind ADDR:PORT]
+                [--metrics-bind ADDR:PORT] [--token-key-file FILE]
                 [--header-timeout S] [--body-timeout S] [--idle-timeout S]
 
 An HTTP/1.1 server that keeps state with cookies and a server-side session table.
@@ -48,6 +48,10 @@ An HTTP/1.1 server that keeps state with cookies and a server-side session table
                            current (CLIENT TRACKING; default on)
   --metrics-bind ADDR:PORT serve GET /metrics (Prometheus text format) on a
                            listener of its own (default: off)
+  --token-key-file FILE    keys for bearer tokens (POST /token), one a line,
+                           kid:base64url of 32 or more bytes; the first
+                           signs, all verify (default: DIR/token.key with
+                           --data-dir, created once; else random at start)
   --header-timeout S       seconds for a request head to arrive (default 10)
   --body-timeout S         seconds a request body may stall (default 10)
   --idle-timeout S         seconds a kept-alive connection may idle (default 5)
@@ -69,6 +73,7 @@ pub struct Config {
     /// Boxed: most runs have none, and it is the largest field.
     pub redis: Option<Box<RedisConfig>>,
     pub metrics_bind: Option<SocketAddr>,
+    pub token_key_file: Option<PathBuf>,
     pub timeouts: Timeouts,
 }
 
@@ -85,6 +90,7 @@ impl Default for Config {
             data_dir: None,
             redis: None,
             metrics_bind: None,
+            token_key_file: None,
             timeouts: Timeouts {
                 header: limits::HEADER_TIMEOUT,
                 body: limits::BODY_TIMEOUT,
@@ -148,6 +154,7 @@ where
             "--redis-timeout",
             "--redis-cache",
             "--metrics-bind",
+            "--token-key-file",
             "--header-timeout",
             "--body-timeout",
             "--idle-timeout",
@@ -216,6 +223,8 @@ where
                         .map_err(|_| bad("an ADDR:PORT such as 127.0.0.1:9090"))?,
                 )
             }
+            "--token-key-file" if value.is_empty() => return Err(bad("a file")),
+            "--token-key-file" => c.token_key_file = Some(PathBuf::from(value)),
             "--header-timeout" => {
                 c.timeouts.header = seconds(&value).ok_or_else(|| bad("a number of seconds"))?
             }
@@ -307,6 +316,8 @@ mod tests {
             "5",
             "--data-dir",
             "/tmp/x",
+            "--token-key-file",
+            "/tmp/keys",
             "--header-timeout",
             "0.5",
             "--body-timeout",
@@ -320,6 +331,7 @@ mod tests {
             (0, 3, 10, 5)
         );
         assert_eq!(c.data_dir, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(c.token_key_file, Some(PathBuf::from("/tmp/keys")));
         assert_eq!(c.timeouts.header, Duration::from_millis(500));
         assert_eq!(c.timeouts.idle, Duration::from_secs(120));
         assert_eq!(parse_args(["--port", "1", "--help"]), Ok(Command::Help));
@@ -344,6 +356,8 @@ mod tests {
             &["--redis", "redis://h", "--redis-timeout", "61"],
             &["--redis", "redis://h", "--redis-prefix", "a{b}:"],
             &["--redis", "redis://h", "--redis-cache", "maybe"],
+            &["--token-key-file="],
+            &["--token-key-file"],
         ] {
             let e = parse_args(bad).unwrap_err();
             let flag = bad[0].split('=').next().unwrap_or_default();

@@ -40,10 +40,43 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The token keys of `config`, said on stderr. A key file that is refused
+/// is an error carrying a [`config::ConfigError`], which the binary answers
+/// with exit status 2 (see [`exit_status`]).
+fn load_token_keys(config: &config::Config) -> io::Result<jwt::LoadedKeys> {
+    let loaded = jwt::load_keys(config.token_key_file.as_deref(), config.data_dir.as_deref())
+        .map_err(|e| {
+            if e.is_usage_error() {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    config::ConfigError(e.to_string()),
+                )
+            } else {
+                io::Error::other(e)
+            }
+        })?;
+    eprintln!("{loaded}");
+    if let Some(warning) = &loaded.warning {
+        eprintln!("{warning}");
+    }
+    Ok(loaded)
+}
+
+/// The exit status for an error of [`run`]: 2 when the command line asked
+/// for something unusable (a refused key file), 1 otherwise.
+pub fn exit_status(error: &io::Error) -> u8 {
+    match error.get_ref() {
+        Some(inner) if inner.is::<config::ConfigError>() => 2,
+        _ => 1,
+    }
+}
+
 /// Binds, says where it listens on stdout, and serves until SIGINT/SIGTERM.
 pub fn run(config: config::Config) -> io::Result<()> {
     // First, so a stop asked for during start-up is a clean stop too.
     server::install_signal_handlers();
+    // Loaded before anything binds, so a refused key file exits at once.
+    let _token_keys = load_token_keys(&config)?;
     let app = Arc::new(app::App::open(&app::AppConfig {
         pbkdf2_iterations: config.pbkdf2_iterations,
         max_sessions: config.max_sessions,

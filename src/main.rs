@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("stateful: {e}");
-                ExitCode::FAILURE
+                ExitCode::from(stateful::exit_status(&e))
             }
         },
         Err(e) => {
