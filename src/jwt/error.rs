@@ -64,6 +64,10 @@ pub enum JwtError {
     UnexpectedAudience,
     /// `exp` plus the leeway has passed.
     Expired,
+    /// `iat` is more than [`TOKEN_TTL`](crate::limits::TOKEN_TTL) plus the
+    /// leeway ago, whatever `exp` says: no token lives longer than ours,
+    /// so the deny list need not remember a revocation longer than that.
+    TooOld,
     /// `nbf` is more than the leeway in the future.
     NotYetValid,
     /// `iat` is more than the leeway in the future.
@@ -88,6 +92,7 @@ impl fmt::Display for JwtError {
             JwtError::InvalidClaim(name) => write!(f, "invalid {name} claim"),
             JwtError::UnexpectedAudience => f.write_str("aud claim not accepted"),
             JwtError::Expired => f.write_str("expired"),
+            JwtError::TooOld => f.write_str("issued too long ago (iat)"),
             JwtError::NotYetValid => f.write_str("not yet valid (nbf)"),
             JwtError::IssuedInFuture => f.write_str("issued in the future (iat)"),
         }

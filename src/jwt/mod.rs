@@ -9,7 +9,9 @@
 //!   or is not canonical, a repeated JSON key, a token over
 //!   [`MAX_TOKEN_BYTES`](crate::limits::MAX_TOKEN_BYTES), a bad signature
 //!   (compared in constant time), and the time checks with
-//!   [`TOKEN_LEEWAY`](crate::limits::TOKEN_LEEWAY).
+//!   [`TOKEN_LEEWAY`](crate::limits::TOKEN_LEEWAY). No token is accepted
+//!   more than [`TOKEN_TTL`](crate::limits::TOKEN_TTL) after its `iat`,
+//!   whatever its `exp`, so a revocation need only be remembered that long.
 //! - [`sign`] / [`KeySet::sign`]: the header `{"alg":"HS256","typ":"JWT","kid":K}`
 //!   and the claims `sub`, `iat`, `exp`, `jti`, under the first key.
 //! - [`parse_key_file`]: the text of `--token-key-file` (`kid:base64url` a
@@ -47,7 +49,7 @@ pub use load::{load_keys, KeyLoadError, KeySource, LoadedKeys, DATA_DIR_KEY_FILE
 pub use sign::sign;
 pub use verify::{verify, verify_signature};
 
-use crate::limits::TOKEN_TTL;
+use crate::limits::{TOKEN_LEEWAY, TOKEN_TTL};
 
 /// What a valid token says, once [`verify`] has checked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +80,24 @@ impl Claims {
             jti: jti.to_string(),
         }
     }
+
+    /// The last second at which [`verify`] could accept these claims:
+    /// the earlier of `exp` and `iat` + [`TOKEN_TTL`], plus the leeway. A
+    /// revoked `jti` must stay on the deny list until then.
+    ///
+    /// ```
+    /// let c = stateful::jwt::Claims::issue("ada", 100, "id");
+    /// assert_eq!(c.accepted_until(), 100 + 900 + 60);
+    /// ```
+    pub fn accepted_until(&self) -> i64 {
+        accepted_until(self.iat, self.exp)
+    }
+}
+
+/// [`Claims::accepted_until`] from the two times alone.
+pub fn accepted_until(iat: i64, exp: i64) -> i64 {
+    exp.min(iat.saturating_add(TOKEN_TTL.as_secs() as i64))
+        .saturating_add(TOKEN_LEEWAY.as_secs() as i64)
 }
 
 /// The header every token we sign carries, and the one algorithm accepted.

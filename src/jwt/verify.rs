@@ -7,7 +7,7 @@ use super::{Claims, ALGORITHM};
 use crate::crypto::base64::decode_url;
 use crate::crypto::constant_time_eq;
 use crate::json::{parse_object, Value};
-use crate::limits::{MAX_TOKEN_BYTES, TOKEN_JTI_MAX, TOKEN_LEEWAY};
+use crate::limits::{MAX_TOKEN_BYTES, TOKEN_JTI_MAX, TOKEN_LEEWAY, TOKEN_TTL};
 
 /// Checks a compact JWS token at `now` (Unix seconds) against `keys` and
 /// returns its claims.
@@ -23,8 +23,9 @@ use crate::limits::{MAX_TOKEN_BYTES, TOKEN_JTI_MAX, TOKEN_LEEWAY};
 /// or `jti` missing, not a string or empty (`jti` at most
 /// [`TOKEN_JTI_MAX`] bytes); `iat` or `exp` missing, or any of `iat`,
 /// `exp`, `nbf` not an integer; an `aud` claim; `exp` plus
-/// [`TOKEN_LEEWAY`] at or before `now`; `nbf` or `iat` more than the
-/// leeway after `now`.
+/// [`TOKEN_LEEWAY`] at or before `now`; `iat` plus [`TOKEN_TTL`] plus the
+/// leeway at or before `now` (no token outlives ours, whatever its `exp`);
+/// `nbf` or `iat` more than the leeway after `now`.
 ///
 /// The payload is decoded only once the signature holds, so nothing
 /// unauthenticated but the header is ever parsed.
@@ -143,6 +144,9 @@ fn check_claims(claims: &[(String, Value)], now: i64) -> Result<Claims, JwtError
     let leeway = TOKEN_LEEWAY.as_secs() as i64;
     if now >= exp.saturating_add(leeway) {
         return Err(JwtError::Expired);
+    }
+    if now >= iat.saturating_add(TOKEN_TTL.as_secs() as i64 + leeway) {
+        return Err(JwtError::TooOld);
     }
     let future = now.saturating_add(leeway);
     if nbf.is_some_and(|nbf| nbf > future) {

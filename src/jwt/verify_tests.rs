@@ -151,13 +151,18 @@ fn claims() {
         (exp(0), Err(Expired)),
         (exp(i64::MIN), Err(Expired)),
         (exp(i64::MAX), Ok(())),
+        // No token outlives ours (900 s after iat, plus the leeway).
+        (format!(r#"{{"sub":"ada","iat":{},"exp":{},"jti":"j"}}"#, NOW - 959, NOW + 3600), Ok(())),
+        (format!(r#"{{"sub":"ada","iat":{},"exp":{},"jti":"j"}}"#, NOW - 960, NOW + 3600), Err(TooOld)),
+        (format!(r#"{{"sub":"ada","iat":{},"exp":{},"jti":"j"}}"#, i64::MIN, NOW + 3600), Err(TooOld)),
         // iat: required, an integer, not in the future beyond 60 s.
         (format!(r#"{{"sub":"ada","exp":{},"jti":"j"}}"#, NOW + 900), Err(MissingClaim("iat"))),
         (format!(r#"{{"sub":"ada","iat":"{NOW}","exp":{},"jti":"j"}}"#, NOW + 900), Err(InvalidClaim("iat"))),
         (iat(NOW + 60), Ok(())),
         (iat(NOW + 61), Err(IssuedInFuture)),
         (iat(i64::MAX), Err(IssuedInFuture)),
-        (iat(0), Ok(())),
+        (iat(NOW - 959), Ok(())),
+        (iat(0), Err(TooOld)),
         // nbf: optional, an integer, not in the future beyond 60 s.
         (nbf(NOW), Ok(())),
         (nbf(NOW + 60), Ok(())),
