@@ -76,13 +76,16 @@ pub fn run(config: config::Config) -> io::Result<()> {
     // First, so a stop asked for during start-up is a clean stop too.
     server::install_signal_handlers();
     // Loaded before anything binds, so a refused key file exits at once.
-    let _token_keys = load_token_keys(&config)?;
-    let app = Arc::new(app::App::open(&app::AppConfig {
-        pbkdf2_iterations: config.pbkdf2_iterations,
-        max_sessions: config.max_sessions,
-        data_dir: config.data_dir.clone(),
-        redis: config.redis.as_deref().cloned(),
-    })?);
+    let token_keys = load_token_keys(&config)?;
+    let app = Arc::new(
+        app::App::open(&app::AppConfig {
+            pbkdf2_iterations: config.pbkdf2_iterations,
+            max_sessions: config.max_sessions,
+            data_dir: config.data_dir.clone(),
+            redis: config.redis.as_deref().cloned(),
+        })?
+        .with_token_keys(token_keys.keys),
+    );
     app::App::start_sweeper(&app)?;
     if let Some(addr) = config.metrics_bind {
         let scraped = Arc::clone(&app);

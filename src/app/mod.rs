@@ -6,12 +6,15 @@
 //! - [`users`], [`sessions`], [`comments`], [`throttle`]: the state, each a
 //!   type that owns its lock.
 //! - [`body`]: request bodies by media type.
+//! - [`auth`]: the session cookie or a bearer token, resolved to one
+//!   [`Principal`](auth::Principal).
 //! - `browser`: the board at `GET /`, and the 303-or-page answer to a
 //!   browser's form post; [`html`] renders the page, [`assets`] serves
 //!   `/static/`.
 //! - `routes`: one function per route; the table below maps paths to them.
 
 pub mod assets;
+pub mod auth;
 pub mod body;
 mod browser;
 pub mod comments;
@@ -21,6 +24,7 @@ mod routes;
 pub mod sessions;
 pub mod store;
 pub mod throttle;
+mod tokens;
 pub mod users;
 
 use std::io;
@@ -30,6 +34,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use crate::crypto::{check_random_source, hash_password, must_update, new_salt};
 use crate::http::date::unix_now;
 use crate::http::{Method, Request, RequestHead, Response};
+use crate::jwt::{load_keys, KeySet};
 use crate::limits::SESSION_SWEEP_INTERVAL;
 use crate::metrics::{Scrape, METRICS};
 use crate::redis::{Client, RedisConfig};
@@ -47,10 +52,14 @@ pub struct AppConfig {
     pub redis: Option<RedisConfig>,
 }
 
-/// The state shared by every request: the store, and what hashing needs.
+/// The state shared by every request: the store, the token keys, and what
+/// hashing needs.
 pub struct App {
     /// Shared with deferred answers, which may present a page later.
     store: Arc<dyn Store>,
+    /// Signs the tokens of `POST /token` (the first key) and verifies
+    /// bearer tokens (every key).
+    tokens: KeySet,
     iterations: u32,
     /// Verified against when the username is unknown, so that path costs
     /// the same hashing as a wrong password.
@@ -92,15 +101,23 @@ impl App {
         App::with_store(store, config.pbkdf2_iterations)
     }
 
-    /// An app over `store`, hashing new passwords at `iterations`.
+    /// An app over `store`, hashing new passwords at `iterations`, with a
+    /// random token key (see [`App::with_token_keys`]).
     pub fn with_store(store: Box<dyn Store>, iterations: u32) -> io::Result<App> {
         check_random_source()?;
         let dummy_hash = hash_password("not a real password", &new_salt()?, iterations);
         Ok(App {
             store: Arc::from(store),
+            tokens: load_keys(None, None).map_err(io::Error::other)?.keys,
             iterations,
             dummy_hash,
         })
+    }
+
+    /// The same app, signing and verifying tokens with `keys`.
+    pub fn with_token_keys(mut self, keys: KeySet) -> App {
+        self.tokens = keys;
+        self
     }
 
     /// The store the routes use.
@@ -218,6 +235,7 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint::new("/readyz", "GET, HEAD").get(Route::Now(routes::readyz)),
     Endpoint::new("/signup", "POST").post(Route::Now(routes::signup)),
     Endpoint::new("/login", "POST").post(Route::Now(routes::login)),
+    Endpoint::new("/token", "POST").post(Route::Now(tokens::issue)),
     Endpoint::new("/logout", "POST").post(Route::Now(routes::logout)),
     Endpoint::new("/password", "POST").post(Route::Now(routes::change_password)),
     Endpoint::new("/me", "GET, HEAD").get(Route::Deferred(routes::me)),

@@ -4,9 +4,10 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::auth::{self, Bearer, Credential};
 use super::body::{fields, fields_or_none, BodyError, Fields};
 use super::comments::Comment;
-use super::store::{session_key, DeleteOutcome, SessionInfo, StoreError, UserRecord};
+use super::store::{DeleteOutcome, StoreError, UserRecord};
 use super::users::{valid_password, valid_username};
 use super::{error, App};
 use crate::cookie::{parse_cookie_header, SameSite, SetCookie};
@@ -16,6 +17,7 @@ use crate::http::conditional::none_match;
 use crate::http::date::{rfc3339, system_time_from_unix, unix_now};
 use crate::http::{Request, Response};
 use crate::json::ObjectWriter;
+use crate::jwt::accepted_until;
 use crate::limits::{COMMENTS_PAGE_DEFAULT, COMMENTS_PAGE_MAX, COMMENT_MAX, SESSION_TTL};
 use crate::metrics::METRICS;
 use crate::server::{Reply, Respond};
@@ -186,7 +188,10 @@ fn session_cookie(id: &str, expires_at: Option<i64>) -> Result<String, Response>
 }
 
 /// `POST /logout`: ends the request's session (200 even without one), or
-/// with `all=true` every session of its user (401 without one).
+/// with `all=true` every session of its user (401 without one). With a
+/// bearer token: revokes that token until it would expire (401 when it is
+/// not valid), or with `all=true` every session and every token of its
+/// user issued up to now.
 pub fn logout(app: &App, req: &Request) -> Response {
     logout_inner(app, req).unwrap_or_else(private)
 }
@@ -198,10 +203,25 @@ fn logout_inner(app: &App, req: &Request) -> Result<Response, Response> {
         Some("true") => true,
         Some(_) => return Err(error(400, "all must be \"true\" or \"false\"")),
     };
+    if auth::bearer(req) != Bearer::Absent {
+        // A token logout: the token is used, the cookie (if any) is left
+        // alone, and no cookie is deleted.
+        let who = auth::require(app, req)?;
+        if all {
+            app.store
+                .end_all_sessions(&who.username, unix_now())
+                .map_err(store_error)?;
+        } else if let Credential::Token { jti, iat, exp } = &who.credential {
+            app.store
+                .revoke_token(jti, accepted_until(*iat, *exp))
+                .map_err(store_error)?;
+        }
+        return Ok(private(Response::json(200, "{}".to_string())));
+    }
     if all {
-        let (_, session) = current_session(app, req)?;
+        let who = auth::require(app, req)?;
         app.store
-            .end_all_sessions(&session.username, unix_now())
+            .end_all_sessions(&who.username, unix_now())
             .map_err(store_error)?;
     } else {
         for id in session_cookies(req) {
@@ -215,18 +235,20 @@ fn logout_inner(app: &App, req: &Request) -> Result<Response, Response> {
 /// `POST /password`: checks the old password (403 when wrong, counted by
 /// the login throttle), sets the new one, and ends every other session of
 /// the user, as Django's `update_session_auth_hash` keeps only this one.
+/// With a bearer token there is no session to keep: every session ends,
+/// and every token issued up to now (this one too) is revoked.
 pub fn change_password(app: &App, req: &Request) -> Response {
     change_password_inner(app, req).unwrap_or_else(private)
 }
 
 fn change_password_inner(app: &App, req: &Request) -> Result<Response, Response> {
-    let (_, session) = current_session(app, req)?;
+    let who = auth::require(app, req)?;
     let f = fields(req).map_err(body_error)?;
     let (old, new) = (required(&f, "old_password")?, required(&f, "new_password")?);
     if !valid_password(new) {
         return Err(error(400, "new_password must be 8 to 1024 bytes of UTF-8"));
     }
-    let username = &*session.username;
+    let username = &*who.username;
     match check_password(app, username, old) {
         Ok(()) => {}
         Err(r) if r.status() == 401 => return Err(error(403, "old password is wrong")),
@@ -236,16 +258,29 @@ fn change_password_inner(app: &App, req: &Request) -> Result<Response, Response>
         .hash_new_password(new)
         .map_err(|_| error(503, "random source unavailable"))?;
     app.store
-        .change_password(username, &new_hash, Some(&session.id_hash), unix_now())
+        .change_password(
+            username,
+            &new_hash,
+            who.session_key().as_deref(),
+            unix_now(),
+        )
         .map_err(store_error)?;
     Ok(private(Response::json(200, "{}".to_string())))
 }
 
-/// `GET /me`. Deferred: a remote store looks the session up together
-/// with other requests' (one Redis round trip for many), so no thread
-/// waits; a local store, or a session in Redis's local cache, answers at
-/// once.
+/// `GET /me`: the user of the bearer token or of the session cookie.
+/// With a cookie and a remote store it is deferred: the store looks the
+/// session up together with other requests' (one Redis round trip for
+/// many), so no thread waits; a local store, or a session in Redis's local
+/// cache, answers at once. A token is checked at once (with a remote store
+/// on the worker pool, see `App::blocks`, since its deny list is remote).
 pub fn me(app: &App, req: &Request) -> Reply {
+    if auth::bearer(req) != Bearer::Absent {
+        return Reply::Now(match auth::require(app, req) {
+            Ok(who) => me_response(Ok(Some(who.username))),
+            Err(refusal) => private(refusal),
+        });
+    }
     if !app.store.is_remote() {
         // In this process: no callback, no allocation beyond the answer.
         let now = unix_now();
@@ -278,7 +313,7 @@ fn me_response(found: Result<Option<Arc<str>>, StoreError>) -> Response {
             body.string("username", &username);
             private(Response::json(200, body.finish()))
         }
-        Ok(None) => private(error(401, "not logged in")),
+        Ok(None) => private(auth::not_logged_in()),
         Err(e) => private(store_error(e)),
     }
 }
@@ -289,7 +324,7 @@ pub fn list_sessions(app: &App, req: &Request) -> Response {
 }
 
 fn list_sessions_inner(app: &App, req: &Request) -> Result<Response, Response> {
-    let (_, current) = current_session(app, req)?;
+    let (_, current) = auth::require_session(app, req)?;
     let list = app
         .store
         .sessions_of(&current.username, unix_now())
@@ -486,9 +521,10 @@ enum Slot {
     Waiting(Respond),
 }
 
-/// Checks the session and the text: the author and the text to store.
+/// Checks the session or token and the text: the author and the text to
+/// store.
 fn accept_comment(app: &App, req: &Request) -> Result<(Arc<str>, String), Response> {
-    let (_, session) = current_session(app, req).map_err(private)?;
+    let who = auth::require(app, req).map_err(private)?;
     let f = fields(req).map_err(|e| private(body_error(e)))?;
     let text = required(&f, "text").map_err(private)?;
     if text.is_empty() || text.len() > COMMENT_MAX {
@@ -497,7 +533,7 @@ fn accept_comment(app: &App, req: &Request) -> Result<(Arc<str>, String), Respon
     if text.contains('\0') {
         return Err(private(error(400, "text must not contain NUL")));
     }
-    Ok((session.username, text.to_string()))
+    Ok((who.username, text.to_string()))
 }
 
 /// `DELETE /comments/ID`: 204, or 401, 403 (not the author), 404.
@@ -520,7 +556,7 @@ pub fn delete_comment_form(app: &App, req: &Request) -> Response {
 }
 
 fn delete_comment_inner(app: &App, req: &Request) -> Result<Response, Response> {
-    let (_, session) = current_session(app, req)?;
+    let who = auth::require(app, req)?;
     let id = req
         .head
         .path()
@@ -531,7 +567,7 @@ fn delete_comment_inner(app: &App, req: &Request) -> Result<Response, Response> 
         .ok_or_else(|| error(404, "no such comment"))?;
     match app
         .store
-        .delete_comment(id, &session.username)
+        .delete_comment(id, &who.username)
         .map_err(store_error)?
     {
         DeleteOutcome::Deleted => Ok(private(Response::empty(204))),
@@ -549,22 +585,6 @@ pub(super) fn session_cookies(req: &Request) -> impl Iterator<Item = &str> {
         .flat_map(parse_cookie_header)
         .filter(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value)
-}
-
-/// The first `sessionid` that names a live session, with that session;
-/// 401 when none does.
-pub(super) fn current_session<'r>(
-    app: &App,
-    req: &'r Request,
-) -> Result<(&'r str, SessionInfo), Response> {
-    let now = unix_now();
-    for id in session_cookies(req) {
-        if let Some(s) = app.store.session(id, now).map_err(store_error)? {
-            debug_assert_eq!(s.id_hash, session_key(id));
-            return Ok((id, s));
-        }
-    }
-    Err(error(401, "not logged in"))
 }
 
 fn required<'f>(f: &'f Fields, name: &str) -> Result<&'f str, Response> {
@@ -591,7 +611,7 @@ pub(super) fn store_error(e: StoreError) -> Response {
     }
 }
 
-fn body_error(e: BodyError) -> Response {
+pub(super) fn body_error(e: BodyError) -> Response {
     match e {
         BodyError::UnsupportedMediaType => error(
             415,
