@@ -159,35 +159,112 @@ pub fn encode_url(bytes: &[u8]) -> String {
 /// ```
 pub fn decode_url(text: &(impl AsRef<[u8]> + ?Sized)) -> Result<Vec<u8>, Base64Error> {
     let bytes = text.as_ref();
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
-    for (q, group) in bytes.chunks(4).enumerate() {
-        let mut n = 0u32;
-        for (i, &c) in group.iter().enumerate() {
-            let v = url_value(c).ok_or(Base64Error::InvalidByte { index: q * 4 + i })?;
-            n = n << 6 | u32::from(v);
-        }
-        n <<= 6 * (4 - group.len());
-        let [_, b0, b1, b2] = n.to_be_bytes();
-        match group.len() {
-            4 => out.extend_from_slice(&[b0, b1, b2]),
-            3 if b2 == 0 => out.extend_from_slice(&[b0, b1]),
-            2 if b1 == 0 => out.push(b0),
-            1 => return Err(Base64Error::Length),
-            _ => return Err(Base64Error::NonCanonical),
-        }
-    }
+    let mut out = vec![0u8; decoded_len(bytes.len())];
+    decode_url_into(bytes, &mut out)?;
     Ok(out)
 }
 
-/// The 6-bit value of a base64url character.
-fn url_value(c: u8) -> Option<u8> {
-    match c {
-        b'-' => Some(62),
-        b'_' => Some(63),
-        b'+' | b'/' => None,
-        _ => value(c),
-    }
+/// How many bytes base64url text of `len` characters decodes to (rounded
+/// down for an impossible length of 4n + 1).
+///
+/// ```
+/// use stateful::crypto::base64::decoded_len;
+/// assert_eq!((decoded_len(43), decoded_len(44), decoded_len(45)), (32, 33, 33));
+/// ```
+pub const fn decoded_len(len: usize) -> usize {
+    len / 4 * 3 + (len % 4).saturating_sub(1)
 }
+
+/// [`decode_url`] into `out`, which must be exactly
+/// [`decoded_len`]`(text.len())` bytes long (so a caller can decode into
+/// a buffer of its own, such as a signature's 32 bytes on the stack).
+///
+/// # Panics
+///
+/// If `out` has another length.
+///
+/// ```
+/// use stateful::crypto::base64::{decode_url_into, Base64Error};
+/// let mut out = [0u8; 4];
+/// assert_eq!(decode_url_into(b"Zm9vYg", &mut out), Ok(()));
+/// assert_eq!(&out, b"foob");
+/// assert_eq!(decode_url_into(b"Zm9vYh", &mut out), Err(Base64Error::NonCanonical));
+/// ```
+pub fn decode_url_into(bytes: &[u8], out: &mut [u8]) -> Result<(), Base64Error> {
+    assert_eq!(
+        out.len(),
+        decoded_len(bytes.len()),
+        "decode_url_into: out has the wrong length"
+    );
+    let tail = bytes.len() % 4;
+    if tail == 1 {
+        // No character can be invalid at a length no encoding has, but
+        // name the first bad one if there is one: it is the better clue.
+        return match bytes
+            .iter()
+            .position(|&c| URL_VALUES[usize::from(c)] == INVALID)
+        {
+            Some(index) => Err(Base64Error::InvalidByte { index }),
+            None => Err(Base64Error::Length),
+        };
+    }
+    let whole = bytes.len() / 4;
+    // Four table lookups, one OR to catch an invalid byte, three stores.
+    let mut bad = 0u8;
+    for (group, three) in bytes.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let v = [
+            URL_VALUES[usize::from(group[0])],
+            URL_VALUES[usize::from(group[1])],
+            URL_VALUES[usize::from(group[2])],
+            URL_VALUES[usize::from(group[3])],
+        ];
+        bad |= v[0] | v[1] | v[2] | v[3];
+        let n =
+            u32::from(v[0]) << 18 | u32::from(v[1]) << 12 | u32::from(v[2]) << 6 | u32::from(v[3]);
+        three[0] = (n >> 16) as u8;
+        three[1] = (n >> 8) as u8;
+        three[2] = n as u8;
+    }
+    let rest = &bytes[whole * 4..];
+    let mut n = 0u32;
+    for &c in rest {
+        let value = URL_VALUES[usize::from(c)];
+        bad |= value;
+        n = n << 6 | u32::from(value);
+    }
+    if bad & INVALID != 0 {
+        let index = bytes
+            .iter()
+            .position(|&c| URL_VALUES[usize::from(c)] == INVALID)
+            .unwrap_or(0);
+        return Err(Base64Error::InvalidByte { index });
+    }
+    if !rest.is_empty() {
+        n <<= 6 * (4 - rest.len());
+        let [_, b0, b1, b2] = n.to_be_bytes();
+        let last = &mut out[whole * 3..];
+        match rest.len() {
+            3 if b2 == 0 => last.copy_from_slice(&[b0, b1]),
+            2 if b1 == 0 => last.copy_from_slice(&[b0]),
+            _ => return Err(Base64Error::NonCanonical),
+        }
+    }
+    Ok(())
+}
+
+/// Marks a byte outside the base64url alphabet in [`URL_VALUES`].
+const INVALID: u8 = 0x80;
+
+/// The 6-bit value of each byte as a base64url character, or [`INVALID`].
+const URL_VALUES: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[URL_ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// The 6-bit value of an alphabet character.
 fn value(c: u8) -> Option<u8> {

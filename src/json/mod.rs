@@ -36,5 +36,5 @@ mod read;
 mod write;
 
 pub use error::{JsonError, FIELD_NAME_SHOWN};
-pub use read::{parse_object, parse_string_object, Value};
+pub use read::{parse_object, parse_string_object, Member, Value};
 pub use write::{error_body, escape_into, ArrayWriter, ObjectWriter};

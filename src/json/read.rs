@@ -1,6 +1,8 @@
 //! The reader: one object of string fields, read without recursion and
 //! within the body limits.
 
+use std::borrow::Cow;
+
 use super::JsonError;
 use crate::limits::{MAX_BODY_FIELDS, MAX_JSON_DEPTH};
 
@@ -40,22 +42,27 @@ pub fn parse_string_object(body: &[u8]) -> Result<Vec<(String, String)>, JsonErr
     let mut fields: Vec<(String, String)> = Vec::with_capacity(members.len());
     for (key, value) in members {
         let Value::String(value) = value else {
-            return Err(JsonError::FieldNotString { field: key });
+            return Err(JsonError::FieldNotString {
+                field: key.into_owned(),
+            });
         };
         if fields.iter().any(|(k, _)| *k == key) {
-            return Err(JsonError::DuplicateKey { field: key });
+            return Err(JsonError::DuplicateKey {
+                field: key.into_owned(),
+            });
         }
-        fields.push((key, value));
+        fields.push((key.into_owned(), value.into_owned()));
     }
     Ok(fields)
 }
 
 /// The value of a member of an object read by [`parse_object`]: strings and
-/// integers in full, the other kinds by name only.
+/// integers in full, the other kinds by name only. A string without
+/// escapes borrows from the text read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum Value<'a> {
     /// A string, escapes decoded.
-    String(String),
+    String(Cow<'a, str>),
     /// A number written without fraction or exponent that fits an `i64`.
     Integer(i64),
     /// Any other number (`1.5`, `1e3`, `1.0`, `9223372036854775808`).
@@ -67,6 +74,10 @@ pub enum Value {
     /// An object, checked for syntax and depth, its content not kept.
     Object,
 }
+
+/// A member of an object: its key (escapes decoded; borrowed when it has
+/// none) and its value.
+pub type Member<'a> = (Cow<'a, str>, Value<'a>);
 
 /// Reads a text that is exactly one JSON object into its `(key, value)`
 /// members, in order, for callers that need more than strings (the header
@@ -81,7 +92,7 @@ pub enum Value {
 /// ```
 /// use stateful::json::{parse_object, JsonError, Value};
 /// let members = parse_object(br#"{"sub":"ada","exp":1700000900,"adm":true,"aud":["x"]}"#).unwrap();
-/// assert_eq!(members[0], ("sub".to_string(), Value::String("ada".to_string())));
+/// assert_eq!(members[0], ("sub".into(), Value::String("ada".into())));
 /// assert_eq!(members[1].1, Value::Integer(1_700_000_900));
 /// assert_eq!(members[2].1, Value::Bool(true));
 /// assert_eq!(members[3].1, Value::Array);
@@ -90,14 +101,16 @@ pub enum Value {
 ///     Err(JsonError::DuplicateKey { field: "exp".to_string() })
 /// );
 /// ```
-pub fn parse_object(body: &[u8]) -> Result<Vec<(String, Value)>, JsonError> {
+pub fn parse_object(body: &[u8]) -> Result<Vec<Member<'_>>, JsonError> {
     let text = std::str::from_utf8(body).map_err(|e| JsonError::InvalidUtf8 {
         position: e.valid_up_to(),
     })?;
     let members = Reader { text, pos: 0 }.members()?;
     for (i, (key, _)) in members.iter().enumerate() {
         if members[..i].iter().any(|(k, _)| k == key) {
-            return Err(JsonError::DuplicateKey { field: key.clone() });
+            return Err(JsonError::DuplicateKey {
+                field: key.to_string(),
+            });
         }
     }
     Ok(members)
@@ -120,7 +133,7 @@ enum Container {
     Object,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
@@ -162,14 +175,14 @@ impl Reader<'_> {
     /// value read as a [`Value`], with nothing but whitespace after it.
     /// Syntax only: repeated keys and value types are the callers' to judge,
     /// once the body has proved well-formed.
-    fn members(&mut self) -> Result<Vec<(String, Value)>, JsonError> {
+    fn members(&mut self) -> Result<Vec<Member<'a>>, JsonError> {
         self.skip_whitespace();
         match self.peek() {
             None => return Err(JsonError::Empty),
             Some(b'{') => self.pos += 1,
             Some(_) => return Err(JsonError::NotAnObject { position: self.pos }),
         }
-        let mut members: Vec<(String, Value)> = Vec::new();
+        let mut members: Vec<Member<'a>> = Vec::with_capacity(8);
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -200,7 +213,7 @@ impl Reader<'_> {
     }
 
     /// Reads the value of a member of the body's object (depth 1).
-    fn member_value(&mut self) -> Result<Value, JsonError> {
+    fn member_value(&mut self) -> Result<Value<'a>, JsonError> {
         self.skip_whitespace();
         let start = self.pos;
         Ok(match self.peek() {
@@ -240,7 +253,7 @@ impl Reader<'_> {
     }
 
     /// Reads a member's key and the `:` after it.
-    fn key(&mut self) -> Result<String, JsonError> {
+    fn key(&mut self) -> Result<Cow<'a, str>, JsonError> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("a string key"));
@@ -270,7 +283,9 @@ impl Reader<'_> {
             // A value starts here.
             self.skip_whitespace();
             match self.peek() {
-                Some(b'"') => self.scan_string(None)?,
+                Some(b'"') => {
+                    self.scan_string(None)?;
+                }
                 Some(b'-' | b'0'..=b'9') => self.number()?,
                 Some(b't') => self.literal("true")?,
                 Some(b'f') => self.literal("false")?,
@@ -381,18 +396,40 @@ impl Reader<'_> {
     }
 
     /// Reads the string starting at `pos` (which holds its `"`), unescaped.
-    fn string(&mut self) -> Result<String, JsonError> {
-        let mut out = String::new();
+    /// Reads the string starting at `pos` (which holds its `"`): borrowed
+    /// from the text when it has no escape, else decoded into a new one.
+    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        let start = self.pos;
+        let escaped = self.scan_string(None)?;
+        let text: &'a str = self.text;
+        let raw = text
+            .get(start + 1..self.pos - 1)
+            .expect("a string starts and ends at an ASCII '\"'");
+        if !escaped {
+            return Ok(Cow::Borrowed(raw));
+        }
+        let end = self.pos;
+        self.pos = start;
+        let mut out = String::with_capacity(raw.len());
         self.scan_string(Some(&mut out))?;
-        Ok(out)
+        debug_assert_eq!(self.pos, end);
+        Ok(Cow::Owned(out))
     }
 
     /// Steps over the string starting at `pos` (which holds its `"`),
     /// appending its unescaped content to `out` if given.
-    fn scan_string(&mut self, mut out: Option<&mut String>) -> Result<(), JsonError> {
+    /// Returns whether the string had an escape.
+    fn scan_string(&mut self, mut out: Option<&mut String>) -> Result<bool, JsonError> {
         self.pos += 1;
         let mut run = self.pos; // start of the unescaped bytes not yet copied
+        let mut escaped = false;
         loop {
+            // Plain bytes in one tight loop: most strings have nothing else.
+            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             match self.peek() {
                 None => {
                     return Err(JsonError::UnexpectedEnd {
@@ -402,9 +439,10 @@ impl Reader<'_> {
                 Some(b'"') => {
                     self.copy_run(&mut out, run);
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(escaped);
                 }
                 Some(b'\\') => {
+                    escaped = true;
                     self.copy_run(&mut out, run);
                     let decoded = self.escape()?;
                     if let Some(out) = out.as_deref_mut() {

@@ -238,13 +238,13 @@ fn every_proper_prefix_is_refused() {
 }
 
 /// Expected members of a [`parse_object`] table case.
-type Members<'a> = &'a [(&'a str, Value)];
+type Members<'a> = &'a [(&'a str, Value<'a>)];
 
 /// Table tests for [`parse_object`], the reader of JWT headers and claims.
 #[test]
 fn object_values() {
     use Value::*;
-    let s = |v: &str| String(v.to_string());
+    let s = |v: &'static str| String(v.into());
     #[rustfmt::skip]
     let cases: &[(&[u8], Members)] = &[
         (b"{}", &[]),
@@ -258,9 +258,9 @@ fn object_values() {
         (br#" { "alg" : "HS256" } "#, &[("alg", s("HS256"))]),
     ];
     for (body, expected) in cases {
-        let expected: Vec<(std::string::String, Value)> = expected
+        let expected: Vec<Member> = expected
             .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
+            .map(|(k, v)| ((*k).into(), v.clone()))
             .collect();
         assert_eq!(
             parse_object(body),
