@@ -3,15 +3,21 @@
 
 use std::fmt;
 
-use crate::crypto::base64::{decode_url, Base64Error};
+use super::ALGORITHM;
+use crate::crypto::base64::{decode_url, encode_url, Base64Error};
 use crate::crypto::HmacSha256Key;
+use crate::json::ObjectWriter;
 use crate::limits::{TOKEN_KEY_MIN, TOKEN_KID_MAX};
 
-/// One HS256 key: its id and its HMAC pad states, computed once so a
-/// verification costs only the compressions of the token itself.
+/// One HS256 key: its id, its HMAC pad states, and the first part of
+/// every token it signs, all computed once so a verification costs only the
+/// compressions and the claims of the token itself.
 pub struct TokenKey {
     kid: String,
     mac: HmacSha256Key,
+    /// base64url of `{"alg":"HS256","typ":"JWT","kid":K}`, the header
+    /// [`sign`](super::sign) writes under this key.
+    header: String,
 }
 
 impl TokenKey {
@@ -23,6 +29,11 @@ impl TokenKey {
     /// HMAC-SHA256 of `data` under this key.
     pub fn mac(&self, data: &[u8]) -> [u8; 32] {
         self.mac.mac(data)
+    }
+
+    /// The encoded header of the tokens this key signs.
+    pub fn header(&self) -> &str {
+        &self.header
     }
 }
 
@@ -89,7 +100,13 @@ impl KeySet {
         if self.find(&kid).is_some() {
             return Err(KeyLineError::DuplicateKeyId { kid });
         }
+        let mut header = ObjectWriter::new();
+        header
+            .string("alg", ALGORITHM)
+            .string("typ", "JWT")
+            .string("kid", &kid);
         self.keys.push(TokenKey {
+            header: encode_url(header.finish().as_bytes()),
             kid,
             mac: HmacSha256Key::new(bytes),
         });
@@ -100,6 +117,12 @@ impl KeySet {
     pub fn signing(&self) -> &TokenKey {
         // `new` and `parse_key_file` refuse an empty set.
         &self.keys[0]
+    }
+
+    /// The key whose own header is exactly `encoded` (the first part of a
+    /// token as [`sign`](super::sign) wrote it), if any.
+    pub fn by_header(&self, encoded: &[u8]) -> Option<&TokenKey> {
+        self.keys.iter().find(|k| k.header.as_bytes() == encoded)
     }
 
     /// The key named `kid`, if any.

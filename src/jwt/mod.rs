@@ -37,6 +37,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod claims;
 mod error;
 mod keys;
 mod load;

@@ -1,7 +1,7 @@
 //! The signer: claims into a compact JWS under one key.
 
 use super::keys::{KeySet, TokenKey};
-use super::{Claims, ALGORITHM};
+use super::Claims;
 use crate::crypto::base64::encode_url;
 use crate::json::ObjectWriter;
 
@@ -20,18 +20,13 @@ use crate::json::ObjectWriter;
 /// assert_eq!(parts[2].len(), 43);
 /// ```
 pub fn sign(key: &TokenKey, claims: &Claims) -> String {
-    let mut header = ObjectWriter::new();
-    header
-        .string("alg", ALGORITHM)
-        .string("typ", "JWT")
-        .string("kid", key.kid());
     let mut payload = ObjectWriter::new();
     payload
         .string("sub", &claims.sub)
         .number("iat", claims.iat)
         .number("exp", claims.exp)
         .string("jti", &claims.jti);
-    let mut token = encode_url(header.finish().as_bytes());
+    let mut token = key.header().to_string();
     token.push('.');
     token.push_str(&encode_url(payload.finish().as_bytes()));
     let mac = key.mac(token.as_bytes());

@@ -1,13 +1,14 @@
 //! The verifier: a pure function from a token's bytes, the keys and the
 //! time to its claims or the reason it is refused.
 
+use super::claims::read_claims;
 use super::error::{JwtError, Part};
 use super::keys::{KeySet, TokenKey};
 use super::{Claims, ALGORITHM};
-use crate::crypto::base64::decode_url;
+use crate::crypto::base64::{decode_url, decode_url_into, decoded_len};
 use crate::crypto::constant_time_eq;
-use crate::json::{parse_object, Value};
-use crate::limits::{MAX_TOKEN_BYTES, TOKEN_JTI_MAX, TOKEN_LEEWAY, TOKEN_TTL};
+use crate::json::{parse_object, Member, Value};
+use crate::limits::MAX_TOKEN_BYTES;
 
 /// Checks a compact JWS token at `now` (Unix seconds) against `keys` and
 /// returns its claims.
@@ -21,9 +22,10 @@ use crate::limits::{MAX_TOKEN_BYTES, TOKEN_JTI_MAX, TOKEN_LEEWAY, TOKEN_TTL};
 /// first two parts under that key (compared in constant time); then claims
 /// that are not base64url of one JSON object without repeated keys; `sub`
 /// or `jti` missing, not a string or empty (`jti` at most
-/// [`TOKEN_JTI_MAX`] bytes); `iat` or `exp` missing, or any of `iat`,
+/// [`TOKEN_JTI_MAX`](crate::limits::TOKEN_JTI_MAX) bytes); `iat` or `exp` missing, or any of `iat`,
 /// `exp`, `nbf` not an integer; an `aud` claim; `exp` plus
-/// [`TOKEN_LEEWAY`] at or before `now`; `iat` plus [`TOKEN_TTL`] plus the
+/// [`TOKEN_LEEWAY`](crate::limits::TOKEN_LEEWAY) at or before `now`; `iat` plus
+/// [`TOKEN_TTL`](crate::limits::TOKEN_TTL) plus the
 /// leeway at or before `now` (no token outlives ours, whatever its `exp`);
 /// `nbf` or `iat` more than the leeway after `now`.
 ///
@@ -43,17 +45,35 @@ pub fn verify(token: &[u8], keys: &KeySet, now: i64) -> Result<Claims, JwtError>
     if token.len() > MAX_TOKEN_BYTES {
         return Err(JwtError::TooLong);
     }
-    let (header, payload, signature) = split(token)?;
-    let key = check_header(&read_object(Part::Header, header)?, keys)?;
-    let signature = decode_url(signature).map_err(|error| JwtError::Base64 {
+    let (header, payload, signature_text) = split(token)?;
+    // The header our signer writes for a key is known in advance; any
+    // other spelling is decoded and checked in full.
+    let key = match keys.by_header(header) {
+        Some(key) => key,
+        None => check_header(
+            &read_object(Part::Header, &decode(Part::Header, header)?)?,
+            keys,
+        )?,
+    };
+    // A signature decodes on the stack (ours is 32 bytes; 33 still fits to
+    // be refused as wrong); a longer one, certainly wrong, on the heap.
+    let (mut stack, mut heap) = ([0u8; 33], Vec::new());
+    let len = decoded_len(signature_text.len());
+    let signature: &mut [u8] = if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    decode_url_into(signature_text, signature).map_err(|error| JwtError::Base64 {
         part: Part::Signature,
         error,
     })?;
     let signing_input = &token[..header.len() + 1 + payload.len()];
-    if !verify_signature(key, signing_input, &signature) {
+    if !verify_signature(key, signing_input, signature) {
         return Err(JwtError::BadSignature);
     }
-    check_claims(&read_object(Part::Payload, payload)?, now)
+    read_claims(&decode(Part::Payload, payload)?, now)
 }
 
 /// Whether `signature` is the HMAC-SHA256 of `signing_input` under `key`,
@@ -86,21 +106,22 @@ fn split(token: &[u8]) -> Result<Parts<'_>, JwtError> {
     }
 }
 
-/// A part's base64url decoded and read as one JSON object.
-fn read_object(part: Part, text: &[u8]) -> Result<Vec<(String, Value)>, JwtError> {
-    let json = decode_url(text).map_err(|error| JwtError::Base64 { part, error })?;
-    parse_object(&json).map_err(|error| JwtError::Json { part, error })
+/// A part's base64url decoded.
+fn decode(part: Part, text: &[u8]) -> Result<Vec<u8>, JwtError> {
+    decode_url(text).map_err(|error| JwtError::Base64 { part, error })
 }
 
-fn member<'a>(members: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+/// A decoded part read as one JSON object.
+pub(super) fn read_object(part: Part, json: &[u8]) -> Result<Vec<Member<'_>>, JwtError> {
+    parse_object(json).map_err(|error| JwtError::Json { part, error })
+}
+
+pub(super) fn member<'m, 'a>(members: &'m [Member<'a>], name: &str) -> Option<&'m Value<'a>> {
     members.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// The key the header names, if the header is one we accept.
-fn check_header<'k>(
-    header: &[(String, Value)],
-    keys: &'k KeySet,
-) -> Result<&'k TokenKey, JwtError> {
+fn check_header<'k>(header: &[Member<'_>], keys: &'k KeySet) -> Result<&'k TokenKey, JwtError> {
     match member(header, "alg") {
         None => return Err(JwtError::MissingAlgorithm),
         Some(Value::String(alg)) if alg == ALGORITHM => {}
@@ -119,43 +140,6 @@ fn check_header<'k>(
         return Err(JwtError::MissingKeyId);
     };
     keys.find(kid).ok_or(JwtError::UnknownKeyId)
-}
-
-/// The claims we need, checked against `now`.
-fn check_claims(claims: &[(String, Value)], now: i64) -> Result<Claims, JwtError> {
-    let text = |name: &'static str, max: usize| match member(claims, name) {
-        None => Err(JwtError::MissingClaim(name)),
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= max => Ok(s.clone()),
-        Some(_) => Err(JwtError::InvalidClaim(name)),
-    };
-    let time = |name: &'static str| match member(claims, name) {
-        None => Ok(None),
-        Some(Value::Integer(t)) => Ok(Some(*t)),
-        Some(_) => Err(JwtError::InvalidClaim(name)),
-    };
-    let sub = text("sub", usize::MAX)?;
-    let jti = text("jti", TOKEN_JTI_MAX)?;
-    let iat = time("iat")?.ok_or(JwtError::MissingClaim("iat"))?;
-    let exp = time("exp")?.ok_or(JwtError::MissingClaim("exp"))?;
-    let nbf = time("nbf")?;
-    if member(claims, "aud").is_some() {
-        return Err(JwtError::UnexpectedAudience);
-    }
-    let leeway = TOKEN_LEEWAY.as_secs() as i64;
-    if now >= exp.saturating_add(leeway) {
-        return Err(JwtError::Expired);
-    }
-    if now >= iat.saturating_add(TOKEN_TTL.as_secs() as i64 + leeway) {
-        return Err(JwtError::TooOld);
-    }
-    let future = now.saturating_add(leeway);
-    if nbf.is_some_and(|nbf| nbf > future) {
-        return Err(JwtError::NotYetValid);
-    }
-    if iat > future {
-        return Err(JwtError::IssuedInFuture);
-    }
-    Ok(Claims { sub, iat, exp, jti })
 }
 
 #[cfg(test)]

@@ -374,3 +374,26 @@ fn every_one_bit_change_of_one_token_is_refused() {
         assert!(verify(&bytes, &keys(), NOW).is_err(), "bit {bit}");
     }
 }
+
+#[test]
+fn a_known_header_is_one_the_full_check_accepts_for_that_key() {
+    let keys = KeySet::new(vec![
+        ("k1".into(), K1.to_vec()),
+        ("\"<q>&\\".into(), K2.to_vec()),
+        ("~".into(), K1.to_vec()),
+    ])
+    .unwrap();
+    for kid in keys.kids() {
+        let key = keys.find(kid).unwrap();
+        let json = crate::crypto::base64::decode_url(key.header()).unwrap();
+        let members = crate::json::parse_object(&json).unwrap();
+        assert_eq!(check_header(&members, &keys).map(TokenKey::kid), Ok(kid));
+        assert_eq!(
+            keys.by_header(key.header().as_bytes()).map(TokenKey::kid),
+            Some(kid)
+        );
+        // And a token under it verifies either way the header is spelled.
+        let token = crate::jwt::sign(key, &ok_claims());
+        assert_eq!(verify(token.as_bytes(), &keys, NOW), Ok(ok_claims()));
+    }
+}
