@@ -14,8 +14,10 @@
 #   --warmup S           seconds of wrk warm-up on the same process before each (default 1)
 #   --peers 'LIST'       peers for the /healthz scenarios
 #                        (default 'hyper actix nginx tiny_http may_minihttp'; '' = none)
-#   --scenarios 'LIST'   from: ka50 ka500 close pipe16 me comments post_mem post_disk
-#                        login idle (default: all, in that order)
+#   --scenarios 'LIST'   from: ka50 ka500 close pipe16 me me_token comments post_mem
+#                        post_disk login idle mem_sessions mem_denylist
+#                        (default: all, in that order)
+#   --mem-count N        entries for the mem_* scenarios (default 20000)
 #   --install-deps       apt-get install -y wrk nginx curl python3 util-linux first
 #   --no-build           use the binaries already built
 #   --pin on|off         on (default): server on --server-cpus (0), clients on
@@ -45,7 +47,7 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$BENCH_DIR/lib/common.sh"
 
-ALL_SCENARIOS="ka50 ka500 close pipe16 me comments post_mem post_disk login idle"
+ALL_SCENARIOS="ka50 ka500 close pipe16 me me_token comments post_mem post_disk login idle mem_sessions mem_denylist"
 HEALTHZ_SCENARIOS=" ka50 ka500 close pipe16 "
 RUST_PEERS=" hyper actix tiny_http may_minihttp "
 DURATION=5
@@ -64,6 +66,7 @@ QUIET_WAIT=10
 MAX_NOISE=15
 IDLE_CONNS=10000
 IDLE_PROBES=200
+MEM_COUNT=20000
 LOGIN_CONNS=$(( $(nproc) * 2 ))
 STATEFUL_ARGS=""
 KEEP_LOGS=0
@@ -89,6 +92,7 @@ while [[ $# -gt 0 ]]; do
     --quiet-wait) QUIET_WAIT=$2; shift 2 ;;
     --max-noise) MAX_NOISE=$2; shift 2 ;;
     --idle-conns) IDLE_CONNS=$2; shift 2 ;;
+    --mem-count) MEM_COUNT=$2; shift 2 ;;
     --login-conns) LOGIN_CONNS=$2; shift 2 ;;
     --stateful-args) STATEFUL_ARGS=$2; shift 2 ;;
     --keep-logs) KEEP_LOGS=1; shift ;;
@@ -199,6 +203,17 @@ make_session() {
   echo "$cookie"
 }
 
+# Prints a bearer token from POST /token for $USER_NAME (signed up already).
+make_token() {
+  local token
+  token=$(curl -s --max-time 60 -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$USER_NAME\",\"password\":\"$USER_PASSWORD\"}" \
+    "http://$HOST:$SRV_PORT/token" |
+    sed -n 's/.*"access_token":"\([A-Za-z0-9_.-]*\)".*/\1/p')
+  [[ -n $token ]] || { echo "  POST /token gave no access_token" >&2; return 1; }
+  echo "$token"
+}
+
 # Stores $2 comments with the session $1 over one curl keep-alive connection.
 seed_comments() {
   local urls=() i created
@@ -282,6 +297,30 @@ measure_idle() {
   grep -v '^BENCH_IDLE' "$SRV_DIR/idle.out" | sed 's/^/  /' >&2
 }
 
+# The mem_* scenarios: server RSS per session (N logins) or per deny-list entry
+# (N tokens revoked), measured by lib/mem_probe.py around the N requests.
+measure_mem() {
+  local sc=$1 srv=$2 key_file=$3 res alive=1
+  wait_quiet "$QUIET_WAIT" || true
+  "${CLIENT_PREFIX[@]}" python3 "$BENCH_DIR/lib/mem_probe.py" --port "$SRV_PORT" \
+    --server-pid "$SRV_PID" --mode "${sc#mem_}" --count "$MEM_COUNT" \
+    --key-file "$key_file" --user "$USER_NAME" --password "$USER_PASSWORD" \
+    >"$SRV_DIR/mem.out" 2>&1 &
+  CLIENT_PID=$!
+  wait "$CLIENT_PID"
+  CLIENT_PID=""
+  kill -0 "$SRV_PID" 2>/dev/null || alive=0
+  res=$(sed -n 's/^BENCH_MEM //p' "$SRV_DIR/mem.out")
+  if [[ -z $res ]]; then
+    echo "  mem probe gave no result:" >&2; tail -3 "$SRV_DIR/mem.out" >&2
+    echo "scenario=$sc server=$srv round=$ROUND failed=probe alive=$alive" >> "$RESULTS"
+    return 1
+  fi
+  echo "scenario=$sc server=$srv round=$ROUND $res hwm_kb=$(tree_status "$SRV_PID" VmHWM)" \
+       "alive=$alive" >> "$RESULTS"
+  echo "  $res" >&2
+}
+
 # Appends how the server stopped to the last result line of this scenario/server.
 record_stop() {
   echo "scenario=$1 server=$2 round=$ROUND stop=$SRV_STOP" >> "$RESULTS"
@@ -291,9 +330,15 @@ record_stop() {
 
 # run_scenario SCENARIO SERVER
 run_scenario() {
-  local sc=$1 srv=$2 cookie="" pin=$PIN flags=()
+  local sc=$1 srv=$2 cookie="" token="" pin=$PIN flags=() key_file=""
   case "$sc" in
-    me|comments|post_mem|post_disk) flags=(--pbkdf2-iterations "$BENCH_ITERATIONS") ;;
+    me|me_token|comments|post_mem|post_disk|mem_sessions)
+      flags=(--pbkdf2-iterations "$BENCH_ITERATIONS") ;;
+    mem_denylist)
+      # a key the probe can mint tokens with (32 bytes, kid "bench")
+      key_file=$(mktemp "${TMPDIR:-/tmp}/stateful-bench-key.XXXXXX") || return 1
+      echo "bench:$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" >"$key_file"
+      flags=(--pbkdf2-iterations "$BENCH_ITERATIONS" --token-key-file "$key_file") ;;
     login) pin=off ;;
     idle) [[ $srv == stateful ]] && flags=(--idle-timeout 120) ;;
   esac
@@ -313,6 +358,8 @@ run_scenario() {
   local setup=ok
   case "$sc" in
     me|post_mem|post_disk) cookie=$(make_session) || setup=failed ;;
+    me_token) { make_session 0 >/dev/null && token=$(make_token); } || setup=failed ;;
+    mem_sessions|mem_denylist) make_session 0 >/dev/null || setup=failed ;;
     comments) { cookie=$(make_session) && seed_comments "$cookie" 100; } || setup=failed ;;
     login) make_session 0 >/dev/null || setup=failed ;;
   esac
@@ -327,6 +374,10 @@ run_scenario() {
       close) measure "$sc" "$srv" "$DURATION" 50 /healthz 2 - -H 'Connection: close' ;;
       pipe16) BENCH_DEPTH=16 measure "$sc" "$srv" "$DURATION" 50 /healthz 2 - ;;
       me) measure "$sc" "$srv" "$DURATION" 50 /me 2 - -H "Cookie: sessionid=$cookie" ;;
+      me_token)
+        measure "$sc" "$srv" "$DURATION" 50 /me 2 "${#token}B-token" \
+          -H "Authorization: Bearer $token" ;;
+      mem_sessions|mem_denylist) measure_mem "$sc" "$srv" "$key_file" ;;
       comments)
         measure "$sc" "$srv" "$DURATION" 50 /comments 2 \
           "$(curl -s -o /dev/null -w '%{size_download}' "http://$HOST:$SRV_PORT/comments")B-body" ;;
@@ -345,6 +396,7 @@ run_scenario() {
   stop_server "$grace"
   record_stop "$sc" "$srv"
   [[ $sc == post_disk ]] && rm -rf "$data"
+  [[ -n $key_file ]] && rm -f "$key_file"
   sleep 0.3
 }
 

@@ -19,11 +19,14 @@ SCENARIO_TEXT = {
     "close": "/healthz new conn per request",
     "pipe16": "/healthz pipelined x16, 50 conns",
     "me": "GET /me with cookie, 50 conns",
+    "me_token": "GET /me with bearer token, 50 conns",
     "comments": "GET /comments (100 stored), 50 conns",
     "post_mem": "POST /comments, memory only",
     "post_disk": "POST /comments, --data-dir",
     "login": "POST /login, default cost",
     "idle": "idle keep-alive conns + fresh probes",
+    "mem_sessions": "RSS per session (N logins)",
+    "mem_denylist": "RSS per revoked token (N token logouts)",
 }
 
 # (name, scenario, server, reference scenario, reference server, goal, what)
@@ -36,6 +39,7 @@ RATIO_TARGETS = [
     ("close vs nginx", "close", "stateful", "close", "nginx", 1.0),
     ("pipe16 vs hyper", "pipe16", "stateful", "pipe16", "hyper", 2.0),
     ("/me vs own /healthz ka50", "me", "stateful", "ka50", "stateful", 0.9),
+    ("/me by token vs by cookie (issue 19)", "me_token", "stateful", "me", "stateful", 0.9),
     ("POST /comments --data-dir vs memory", "post_disk", "stateful", "post_mem", "stateful", 0.5),
 ]
 IDLE_KIB_GOAL = 20.0
@@ -90,6 +94,9 @@ def median_run(rounds, scenario):
     if scenario == "idle":
         good = [r for r in runs if "kib_per_conn" in r and "failed" not in r]
         score = lambda r: num(r, "kib_per_conn")
+    elif scenario.startswith("mem_"):
+        good = [r for r in runs if "bytes_per_entry" in r and "failed" not in r]
+        score = lambda r: num(r, "bytes_per_entry")
     else:
         good = [r for r in runs if "failed" not in r and rate(r) is not None]
         score = rate
@@ -158,6 +165,8 @@ def wrk_row(sc, srv, run, settings):
         notes.append("latency per batch of 16")
     if sc == "comments" and run.get("note", "-") != "-":
         notes.append("response " + run["note"].replace("B-body", " B"))
+    if run.get("note", "-").endswith("B-token"):
+        notes.append(f"token {run['note'][: -len('B-token')]} B")
     if run.get("note", "-").endswith("B-answer"):
         head, body = run["note"][: -len("B-answer")].split("+")
         notes.append(f"answer {int(head) + int(body)} B")
@@ -192,6 +201,19 @@ def idle_row(run):
             f"{num(run, 'hwm_kb') / 1024:.1f}", notes]
 
 
+def mem_row(run):
+    """A mem_* run: RSS growth per entry, in the notes; no wrk columns."""
+    notes = [f"{int(num(run, 'count'))} entries, RSS {num(run, 'rss_before_kb') / 1024:.1f} -> "
+             f"{num(run, 'rss_after_kb') / 1024:.1f} MiB = **{num(run, 'bytes_per_entry'):.0f} B "
+             f"per entry**, {num(run, 'secs'):.1f} s"]
+    if int(num(run, "errors")):
+        notes.append(f"{int(num(run, 'errors'))} requests failed")
+    if run.get("alive") == "0":
+        notes.append("**server died**")
+    return ["-", "-", "-", str(int(num(run, "errors"))), "-", "-",
+            f"{num(run, 'hwm_kb') / 1024:.1f}", notes]
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: report.py RESULTS_FILE")
@@ -206,13 +228,19 @@ def main():
         rounds = runs[(sc, srv)]
         run = median_run(rounds, sc)
         label = f"{sc}: {SCENARIO_TEXT.get(sc, sc)}"
-        if "failed" in run or (sc != "idle" and rate(run) is None):
+        probe = sc == "idle" or sc.startswith("mem_")
+        if "failed" in run or (not probe and rate(run) is None):
             run.setdefault("failed", "no result")
             print(f"| {label} | {srv} | - | - | - | - | - | - | - | **failed: {run['failed']}** |")
             continue
-        cells = idle_row(run) if sc == "idle" else wrk_row(sc, srv, run, settings)
+        if sc == "idle":
+            cells = idle_row(run)
+        elif sc.startswith("mem_"):
+            cells = mem_row(run)
+        else:
+            cells = wrk_row(sc, srv, run, settings)
         notes = cells.pop()
-        if len(rounds) > 1 and sc != "idle":
+        if len(rounds) > 1 and not probe:
             rates = sorted(r for r in map(rate, rounds.values()) if r is not None)
             failed = len(rounds) - len(rates)
             notes.insert(0, f"median of {len(rates)} rounds, {rates[0]:,.0f}..{rates[-1]:,.0f}"
