@@ -82,9 +82,10 @@ impl Claims {
         }
     }
 
-    /// The last second at which [`verify`] could accept these claims:
-    /// the earlier of `exp` and `iat` + [`TOKEN_TTL`], plus the leeway. A
-    /// revoked `jti` must stay on the deny list until then.
+    /// The second from which [`verify`] refuses these claims whatever the
+    /// deny list says: the earlier of `exp` and `iat` + [`TOKEN_TTL`], plus
+    /// the leeway. A revoked `jti` must stay on the deny list until then
+    /// (a store keeps an entry while its time is after now).
     ///
     /// ```
     /// let c = stateful::jwt::Claims::issue("ada", 100, "id");

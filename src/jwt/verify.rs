@@ -55,25 +55,37 @@ pub fn verify(token: &[u8], keys: &KeySet, now: i64) -> Result<Claims, JwtError>
             keys,
         )?,
     };
-    // A signature decodes on the stack (ours is 32 bytes; 33 still fits to
-    // be refused as wrong); a longer one, certainly wrong, on the heap.
-    let (mut stack, mut heap) = ([0u8; 33], Vec::new());
-    let len = decoded_len(signature_text.len());
-    let signature: &mut [u8] = if len <= stack.len() {
-        &mut stack[..len]
-    } else {
-        heap.resize(len, 0);
-        &mut heap
-    };
-    decode_url_into(signature_text, signature).map_err(|error| JwtError::Base64 {
-        part: Part::Signature,
-        error,
-    })?;
+    // Parts decode into stack buffers when they fit (a signature is 32
+    // bytes; the claims of our tokens about 110), else on the heap.
+    let (mut signature, mut spill) = ([0u8; 33], Vec::new());
+    let signature = decode_part(Part::Signature, signature_text, &mut signature, &mut spill)?;
     let signing_input = &token[..header.len() + 1 + payload.len()];
     if !verify_signature(key, signing_input, signature) {
         return Err(JwtError::BadSignature);
     }
-    read_claims(&decode(Part::Payload, payload)?, now)
+    let (mut claims, mut spill) = ([0u8; 512], Vec::new());
+    read_claims(
+        decode_part(Part::Payload, payload, &mut claims, &mut spill)?,
+        now,
+    )
+}
+
+/// `text` decoded into `stack` if it fits, else into `heap`.
+fn decode_part<'b>(
+    part: Part,
+    text: &[u8],
+    stack: &'b mut [u8],
+    heap: &'b mut Vec<u8>,
+) -> Result<&'b [u8], JwtError> {
+    let len = decoded_len(text.len());
+    let out: &mut [u8] = if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        heap
+    };
+    decode_url_into(text, out).map_err(|error| JwtError::Base64 { part, error })?;
+    Ok(out)
 }
 
 /// Whether `signature` is the HMAC-SHA256 of `signing_input` under `key`,

@@ -397,3 +397,29 @@ fn a_known_header_is_one_the_full_check_accepts_for_that_key() {
         assert_eq!(verify(token.as_bytes(), &keys, NOW), Ok(ok_claims()));
     }
 }
+
+#[test]
+fn accepted_until_is_the_first_second_refused() {
+    for (iat, exp) in [
+        (NOW, NOW + 900),
+        (NOW, NOW + 10),
+        (NOW, NOW + 5000),
+        (NOW - 100, NOW + 900),
+    ] {
+        let claims = Claims {
+            exp,
+            iat,
+            ..ok_claims()
+        };
+        let token = keys().sign(&claims);
+        let until = claims.accepted_until();
+        assert!(
+            verify(token.as_bytes(), &keys(), until - 1).is_ok(),
+            "{iat} {exp}"
+        );
+        assert!(
+            verify(token.as_bytes(), &keys(), until).is_err(),
+            "{iat} {exp}"
+        );
+    }
+}
