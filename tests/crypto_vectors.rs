@@ -93,7 +93,12 @@ fn hmac_rfc4231_vectors() {
         for backend in backends() {
             let mac = hmac_sha256_with(backend, &key, &data);
             let label = format!("case {n} {}", backend.name());
-            // The precomputed key (JWT signing) gives the same MAC.
+            // The precomputed key (JWT signing) gives the same MAC, and so
+            // does one with the message's first block folded in.
+            if let Ok(block) = <&[u8; 64]>::try_from(data.get(..64).unwrap_or_default()) {
+                let prefixed = HmacSha256Key::with_backend(backend, &key).with_first_block(block);
+                assert_eq!(prefixed.mac(&data), Some(mac), "{label} first block");
+            }
             assert_eq!(
                 HmacSha256Key::with_backend(backend, &key).mac(&data),
                 mac,
@@ -317,6 +322,22 @@ fn backends_agree_on_odd_inputs() {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_first_block_folded_in_changes_no_mac(
+        key in proptest::collection::vec(any::<u8>(), 0..100),
+        data in proptest::collection::vec(any::<u8>(), 64..300),
+    ) {
+        for backend in backends() {
+            let plain = hmac_sha256_with(backend, &key, &data);
+            let block: &[u8; 64] = data[..64].try_into().unwrap();
+            let prefixed = HmacSha256Key::with_backend(backend, &key).with_first_block(block);
+            prop_assert_eq!(prefixed.mac(&data), Some(plain));
+            let mut other = data.clone();
+            other[0] ^= 1;
+            prop_assert_eq!(prefixed.mac(&other), None);
+        }
+    }
 
     #[test]
     fn backends_agree_on_random_inputs(

@@ -37,7 +37,7 @@ mod sha256_ni;
 
 pub use backend::{sha_ni_available, Backend};
 pub use constant_time::constant_time_eq;
-pub use hmac::{hmac_sha256, hmac_sha256_with, HmacSha256Key};
+pub use hmac::{hmac_sha256, hmac_sha256_with, HmacSha256Key, HmacSha256Prefixed};
 pub use password::{
     hash_password, must_update, verify_password, PasswordHash, PasswordHashError, ALGORITHM,
     KEY_LEN, MAX_ITERATIONS, MIN_SALT_CHARS,
