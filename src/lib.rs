@@ -59,6 +59,12 @@ fn load_token_keys(config: &config::Config) -> io::Result<jwt::LoadedKeys> {
     if let Some(warning) = &loaded.warning {
         eprintln!("{warning}");
     }
+    if config.redis.is_some() && config.token_key_file.is_none() {
+        eprintln!(
+            "warning: --redis without --token-key-file: this instance signs with a key of its \
+             own, so other instances refuse its tokens (give them all the same key file)"
+        );
+    }
     Ok(loaded)
 }
 

@@ -10,6 +10,8 @@
 
 #[path = "support/json_value.rs"]
 mod json_value;
+#[path = "support/redis.rs"]
+mod redis;
 #[path = "support/server.rs"]
 mod server;
 
@@ -809,4 +811,59 @@ fn wait_past(t: i64) {
     while now() <= t {
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn with_redis_tokens_and_revocations_are_shared_and_outlive_restarts() {
+    let test = "with_redis_tokens_and_revocations_are_shared_and_outlive_restarts";
+    let Some(redis_bin) = redis::redis_server_or_skip(test) else {
+        return;
+    };
+    let redis = redis::Redis::start(&redis_bin, &[]);
+    let url = redis.url();
+    let dir = temp_dir("redis");
+    let file = write_key_file(&dir, "keys", &key_file_text());
+    let args = ["--redis", url.as_str(), "--token-key-file", file.as_str()];
+    let (a, b) = (Server::start(&args), Server::start(&args));
+    assert_eq!(server::signup(&a, "ada", PW).status, 201);
+    assert_eq!(server::signup(&a, "bob", PW).status, 201);
+    let revoked = token_for(&a, "ada", PW);
+    let kept = token_for(&b, "ada", PW);
+    let bobs = token_for(&a, "bob", PW);
+    assert_eq!(
+        me_by_token(&b, &revoked),
+        (200, "ada".into()),
+        "one key, any instance"
+    );
+    assert_eq!(
+        request(&a, "POST", "/logout", "", None, Some(&revoked)).status,
+        200
+    );
+    assert_invalid_token(
+        &request(&b, "GET", "/me", "", None, Some(&revoked)),
+        "revoked on the other instance",
+    );
+    assert_eq!(me_by_token(&b, &kept).0, 200);
+    assert_eq!(
+        request(&b, "POST", "/logout", "all=true", None, Some(&bobs)).status,
+        200
+    );
+    assert_invalid_token(
+        &request(&a, "GET", "/me", "", None, Some(&bobs)),
+        "logout-all on the other instance",
+    );
+    drop((a, b));
+    let c = Server::start(&args);
+    assert_invalid_token(
+        &request(&c, "GET", "/me", "", None, Some(&revoked)),
+        "revoked, after a restart",
+    );
+    assert_invalid_token(
+        &request(&c, "GET", "/me", "", None, Some(&bobs)),
+        "cut off, after a restart",
+    );
+    assert_eq!(me_by_token(&c, &kept), (200, "ada".into()));
+    drop(c);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
