@@ -4,6 +4,10 @@
 #   memory        stateful without --redis
 #   redis         stateful --redis (session cache on: the default)
 #   redis-nocache stateful --redis --redis-cache off (a Redis round trip per request)
+# and, with --tokens, the same GET /me with a bearer token (issue 19):
+#   memory-token  stateful without --redis, Authorization: Bearer
+#   redis-token   stateful --redis, Authorization: Bearer (the deny-list check
+#                 is a Redis round trip per request, on the worker pool)
 # Each run: a fresh server (and, for the Redis ones, a fresh redis-server with
 # appendonly yes / appendfsync always in a temp dir), one signup and login, a
 # warm-up, then wrk with the session cookie. The table gives each server's
@@ -11,7 +15,7 @@
 # one round.
 #
 # usage: benches/redis.sh [--rounds N] [--duration S] [--conns N] [--no-build]
-#                         [--pin on|off]
+#                         [--pin on|off] [--tokens]
 # Run it alone on the machine: flock /tmp/stateful-bench.lock benches/redis.sh
 set -u -o pipefail
 
@@ -23,6 +27,7 @@ WARMUP=1
 CONNS=50
 BUILD=1
 PIN=on
+TOKENS=0
 SERVER_CPUS=0       # stateful and redis-server
 CLIENT_CPUS=1       # wrk
 HOST=127.0.0.1
@@ -34,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     --conns) CONNS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --pin) PIN=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --tokens) TOKENS=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -95,20 +101,33 @@ session() {
     tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: *sessionid=\([a-z0-9]*\).*/\1/p' | head -n 1
 }
 
+# A bearer token for the user session() signed up.
+token() {
+  curl -s -H 'Content-Type: application/json' \
+    -d '{"username":"bench","password":"bench-password-1"}' "http://$HOST:$S_PORT/token" |
+    sed -n 's/.*"access_token":"\([A-Za-z0-9_.-]*\)".*/\1/p'
+}
+
 # measure NAME [flags] -> appends "NAME ROUND REQS P99" to $WORK/results
 measure() {
   local name=$1; shift
-  [[ $name == memory ]] || start_redis || return 1
+  [[ $name == memory* ]] || start_redis || return 1
   local flags=("$@")
-  [[ $name == memory ]] || flags+=(--redis "redis://$HOST:$R_PORT")
+  [[ $name == memory* ]] || flags+=(--redis "redis://$HOST:$R_PORT")
   start_stateful "${flags[@]}" || { stop; return 1; }
   local cookie; cookie=$(session)
   [[ -n $cookie ]] || { echo "$name: no session" >&2; stop; return 1; }
-  local code; code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: sessionid=$cookie" "http://$HOST:$S_PORT/me")
+  local auth="Cookie: sessionid=$cookie"
+  if [[ $name == *-token ]]; then
+    local t; t=$(token)
+    [[ -n $t ]] || { echo "$name: no token" >&2; stop; return 1; }
+    auth="Authorization: Bearer $t"
+  fi
+  local code; code=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://$HOST:$S_PORT/me")
   [[ $code == 200 ]] || { echo "$name: /me answered $code" >&2; stop; return 1; }
   local url=http://$HOST:$S_PORT/me
-  "${CLI[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "Cookie: sessionid=$cookie" "$url" >/dev/null 2>&1
-  "${CLI[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "Cookie: sessionid=$cookie" "$url" >"$WORK/wrk.out" 2>&1
+  "${CLI[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "$auth" "$url" >/dev/null 2>&1
+  "${CLI[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "$auth" "$url" >"$WORK/wrk.out" 2>&1
   local reqs p99 non2xx
   reqs=$(awk '/^Requests\/sec:/ { print $2 }' "$WORK/wrk.out")
   p99=$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")
@@ -121,12 +140,13 @@ measure() {
 echo "GET /me, $CONNS connections, ${DURATION}s, $ROUNDS rounds, pin=$PIN" \
      "(server+redis on CPU $SERVER_CPUS, wrk on CPU $CLIENT_CPUS)" >&2
 SERVERS=(memory redis redis-nocache)
+[[ $TOKENS == 1 ]] && SERVERS+=(memory-token redis-token)
 for (( ROUND = 1; ROUND <= ROUNDS; ROUND++ )); do
   # each round starts one server further along
-  for (( i = 0; i < 3; i++ )); do
-    name=${SERVERS[$(( (i + ROUND - 1) % 3 ))]}
+  for (( i = 0; i < ${#SERVERS[@]}; i++ )); do
+    name=${SERVERS[$(( (i + ROUND - 1) % ${#SERVERS[@]} ))]}
     case $name in
-      memory) measure memory ;;
+      memory|memory-token|redis-token) measure "$name" ;;
       redis) measure redis ;;
       redis-nocache) measure redis-nocache --redis-cache off ;;
     esac
@@ -142,7 +162,7 @@ for name, rnd, reqs, p99, bad in rows:
 mem = by.get("memory", {})
 print("| server | median req/s | p99 (median round) | ratio to memory (median of rounds) | non-2xx |")
 print("|---|---:|---:|---:|---:|")
-for name in ["memory", "redis", "redis-nocache"]:
+for name in ["memory", "redis", "redis-nocache", "memory-token", "redis-token"]:
     runs = by.get(name, {})
     if not runs:
         continue
