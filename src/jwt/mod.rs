@@ -9,9 +9,9 @@
 //!   or is not canonical, a repeated JSON key, a token over
 //!   [`MAX_TOKEN_BYTES`](crate::limits::MAX_TOKEN_BYTES), a bad signature
 //!   (compared in constant time), and the time checks with
-//!   [`TOKEN_LEEWAY`](crate::limits::TOKEN_LEEWAY). No token is accepted
-//!   more than [`TOKEN_TTL`](crate::limits::TOKEN_TTL) after its `iat`,
-//!   whatever its `exp`, so a revocation need only be remembered that long.
+//!   [`TOKEN_LEEWAY`]. No token is accepted more than [`TOKEN_TTL`] after
+//!   its `iat`, whatever its `exp`, so a revocation need only be remembered
+//!   that long.
 //! - [`sign`] / [`KeySet::sign`]: the header `{"alg":"HS256","typ":"JWT","kid":K}`
 //!   and the claims `sub`, `iat`, `exp`, `jti`, under the first key.
 //! - [`parse_key_file`]: the text of `--token-key-file` (`kid:base64url` a
