@@ -186,6 +186,21 @@ struct Endpoint {
     get: Option<Route>,
     post: Option<Route>,
     delete: Option<Route>,
+    /// The pattern has a `*`: matched segment by segment, else by equality.
+    wildcard: bool,
+}
+
+/// Whether `s` holds a `*` (at compile time, for the endpoint table).
+const fn has_star(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'*' {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 impl Endpoint {
@@ -193,6 +208,7 @@ impl Endpoint {
         Endpoint {
             path,
             allow,
+            wildcard: has_star(path),
             get: None,
             post: None,
             delete: None,
@@ -215,6 +231,11 @@ impl Endpoint {
     }
 
     fn matches(&self, path: &str) -> bool {
+        if !self.wildcard {
+            // Every request is matched against the table twice (route and
+            // metrics), so the common case is one comparison.
+            return self.path == path;
+        }
         let mut want = self.path.split('/');
         let mut got = path.split('/');
         loop {
