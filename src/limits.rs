@@ -151,3 +151,26 @@ pub const COOKIE_ATTRIBUTE_MAX: usize = 1024;
 pub const METRICS_IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// Largest request head the metrics port reads (it answers 400 past it).
 pub const METRICS_REQUEST_MAX: usize = 8 * 1024;
+
+// ---- the data directory (`--data-dir`) ----
+
+/// The state journal (users, sessions, revoked tokens) is compacted into a
+/// new snapshot once the segments written since the last snapshot hold
+/// more than this many bytes *and* more than
+/// [`STATE_COMPACT_LIVE_RATIO`] times the size of the live state. So the
+/// directory holds at most about the live state twice over plus this much
+/// (plus one preallocation step): a million logins and logouts leave a few
+/// MiB, not hundreds.
+pub const STATE_COMPACT_MIN_BYTES: u64 = 4 * 1024 * 1024;
+/// See [`STATE_COMPACT_MIN_BYTES`].
+pub const STATE_COMPACT_LIVE_RATIO: u64 = 1;
+/// The comment log's index is checkpointed to `comments-H.idx` once this
+/// many bytes of log follow the last checkpoint, so a start scans (and
+/// checksums) at most this much of the log; the rest of the index is read
+/// from the checkpoint.
+pub const COMMENT_INDEX_CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+/// The comment log is rewritten without deleted comments once their bytes
+/// pass this many *and* [`COMMENT_COMPACT_DEAD_PERCENT`] per cent of the log.
+pub const COMMENT_COMPACT_MIN_DEAD_BYTES: u64 = 16 * 1024 * 1024;
+/// See [`COMMENT_COMPACT_MIN_DEAD_BYTES`].
+pub const COMMENT_COMPACT_DEAD_PERCENT: u64 = 50;

@@ -87,8 +87,6 @@ pub const FILE_NAME: &str = "journal.log";
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Journal {
-    path: PathBuf,
-    file: File,
     state: Mutex<State>,
     /// Signalled when a flush ends (in success or failure) while threads
     /// wait on it (`State::flush_waiters`).
@@ -100,7 +98,7 @@ pub struct Journal {
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Journal")
-            .field("path", &self.path)
+            .field("path", &self.lock().path)
             .finish_non_exhaustive()
     }
 }
@@ -108,8 +106,11 @@ impl std::fmt::Debug for Journal {
 /// Told once whether a record became durable.
 pub type DurableCallback = Box<dyn FnOnce(io::Result<()>) + Send>;
 
-#[derive(Default)]
 struct State {
+    /// The file records go to, and its path (for messages). Only
+    /// [`Journal::rotate`] changes them, between two flushes.
+    file: Arc<File>,
+    path: PathBuf,
     /// Callbacks waiting for their ticket to become durable.
     watchers: Vec<(u64, DurableCallback)>,
     /// Frames enqueued but not yet handed to a leader.
@@ -135,6 +136,27 @@ struct State {
     wake_flusher_at: Option<u64>,
     failure: Option<Failure>,
     stats: JournalStats,
+}
+
+impl State {
+    fn new(path: PathBuf, file: File, end: u64, allocated: u64) -> State {
+        State {
+            file: Arc::new(file),
+            path,
+            watchers: Vec::new(),
+            pending: Vec::new(),
+            pending_records: 0,
+            last_enqueued: 0,
+            durable: 0,
+            flushing: false,
+            flush_waiters: 0,
+            end,
+            allocated,
+            wake_flusher_at: None,
+            failure: None,
+            stats: JournalStats::default(),
+        }
+    }
 }
 
 /// The first write or fsync error, kept to fail everything after it.
@@ -243,28 +265,66 @@ impl Journal {
                 ));
             }
         }
-        let journal = Journal::from_file(path, file, replay.valid_len as u64, allocated);
+        let journal = Journal::resume(path, file, replay.valid_len as u64, allocated);
         Ok((journal, replay.records))
     }
 
-    /// A journal whose records end at `end` in a file `allocated` bytes long.
-    fn from_file(path: PathBuf, file: File, end: u64, allocated: u64) -> Journal {
+    /// A journal that appends to `file` (at `path`), whose records end at
+    /// `end` and which is `allocated` bytes long (zeros after `end`). The
+    /// caller has read and checked what the file holds.
+    pub fn resume(path: PathBuf, file: File, end: u64, allocated: u64) -> Journal {
         Journal {
-            path,
-            file,
-            state: Mutex::new(State {
-                end,
-                allocated,
-                ..State::default()
-            }),
+            state: Mutex::new(State::new(path, file, end, allocated)),
             flushed: Condvar::new(),
             enqueued: Condvar::new(),
         }
     }
 
-    /// The journal file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The path of the file records go to now.
+    pub fn path(&self) -> PathBuf {
+        self.lock().path.clone()
+    }
+
+    /// Where the next enqueued frame will start in the current file: the
+    /// end of the records written plus those pending.
+    pub fn next_offset(&self) -> u64 {
+        let state = self.lock();
+        state.end + state.pending.len() as u64
+    }
+
+    /// From now on, records go to `file` (empty, at `path`): everything
+    /// enqueued before the call is written to the old file and synced
+    /// before any record goes to the new one, so the old file ends exactly
+    /// where the new one begins. Waits for a flush in progress; the lock is
+    /// not held during the I/O. Fails (and fails the journal) if the last
+    /// write to the old file fails.
+    pub fn rotate(&self, path: PathBuf, file: File) -> io::Result<()> {
+        let mut state = self.lock();
+        while state.flushing {
+            state.flush_waiters += 1;
+            state = self
+                .flushed
+                .wait(state)
+                .expect("journal lock poisoned, but nothing panics while holding it");
+            state.flush_waiters -= 1;
+        }
+        if let Some(failure) = &state.failure {
+            return Err(failure.to_error());
+        }
+        // Lead a flush of the pending records to the old file, then point
+        // the state at the new one before anyone else can lead.
+        let mut state = self.lead_flush(state);
+        if let Some(failure) = &state.failure {
+            return Err(failure.to_error());
+        }
+        state.file = Arc::new(file);
+        state.path = path;
+        state.end = 0;
+        state.allocated = 0;
+        let ready = take_ready_watchers(&mut state);
+        drop(state);
+        run_watchers(ready);
+        Ok(())
     }
 
     /// Appends `record` and returns once it is on disk (written and synced),
@@ -292,16 +352,30 @@ impl Journal {
                 format!("journal record: {e:?}"),
             )
         })?;
+        self.enqueue_frame(&frame).map(|(ticket, _)| ticket)
+    }
+
+    /// Like [`Journal::enqueue`], for bytes already framed (format 2, see
+    /// [`super::frame`]); also returns the offset in the current file where
+    /// the frame will start.
+    pub fn enqueue_frame(&self, frame: &[u8]) -> io::Result<(Ticket, u64)> {
         let mut state = self.lock();
         if let Some(failure) = &state.failure {
             return Err(failure.to_error());
         }
-        state.pending.extend_from_slice(&frame);
+        let offset = state.end + state.pending.len() as u64;
+        state.pending.extend_from_slice(frame);
         state.pending_records += 1;
         state.last_enqueued += 1;
         let ticket = Ticket(state.last_enqueued);
         self.wake_flusher(state);
-        Ok(ticket)
+        Ok((ticket, offset))
+    }
+
+    /// Whether the journal has failed (a write or fsync error): nothing
+    /// more can be made durable.
+    pub fn failed(&self) -> Option<String> {
+        self.lock().failure.as_ref().map(|f| f.message.clone())
     }
 
     /// Calls `callback` once the record of `ticket` is durable (with `Ok`),
@@ -463,9 +537,10 @@ impl Journal {
         let records = mem::take(&mut state.pending_records);
         let batch_end = state.last_enqueued;
         let (at, allocated) = (state.end, state.allocated);
+        let file = Arc::clone(&state.file);
         state.flushing = true;
         drop(state);
-        let result = self.write_and_sync(&batch, at, allocated);
+        let result = write_and_sync(&file, &batch, at, allocated);
         let mut state = self.lock();
         state.flushing = false;
         match result {
@@ -480,7 +555,7 @@ impl Journal {
             Err(e) => {
                 state.failure = Some(Failure {
                     kind: e.kind(),
-                    message: format!("journal {}: write failed: {e}", self.path.display()),
+                    message: format!("journal {}: write failed: {e}", state.path.display()),
                 });
             }
         }
@@ -498,25 +573,14 @@ impl Journal {
         state
     }
 
+    /// Where the records written and synced end in the current file.
+    pub fn durable_end(&self) -> u64 {
+        self.lock().end
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> JournalStats {
         self.lock().stats
-    }
-
-    /// Writes `batch` at `at` (the end of the records) and syncs it. When it
-    /// reaches past `allocated` (the file's length) the file first grows to
-    /// the next multiple of [`JOURNAL_PREALLOCATE`] past it, in zeros, in the
-    /// same sync. Returns the file's length.
-    fn write_and_sync(&self, batch: &[u8], at: u64, allocated: u64) -> io::Result<u64> {
-        let needed = at + batch.len() as u64;
-        let mut length = allocated;
-        if needed > allocated {
-            length = (needed / JOURNAL_PREALLOCATE + 1) * JOURNAL_PREALLOCATE;
-            write_zeros(&self.file, needed..length)?;
-        }
-        self.file.write_all_at(batch, at)?;
-        self.file.sync_data()?;
-        Ok(length)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -576,6 +640,22 @@ fn run_watchers(ready: Vec<(DurableCallback, io::Result<()>)>) {
     }
 }
 
+/// Writes `batch` at `at` (the end of the records) and syncs it. When it
+/// reaches past `allocated` (the file's length) the file first grows to
+/// the next multiple of [`JOURNAL_PREALLOCATE`] past it, in zeros, in the
+/// same sync. Returns the file's length.
+fn write_and_sync(file: &File, batch: &[u8], at: u64, allocated: u64) -> io::Result<u64> {
+    let needed = at + batch.len() as u64;
+    let mut length = allocated;
+    if needed > allocated {
+        length = (needed / JOURNAL_PREALLOCATE + 1) * JOURNAL_PREALLOCATE;
+        write_zeros(file, needed..length)?;
+    }
+    file.write_all_at(batch, at)?;
+    file.sync_data()?;
+    Ok(length)
+}
+
 /// Writes zero bytes over `range` of the file, 64 KiB at a time.
 fn write_zeros(file: &File, range: std::ops::Range<u64>) -> io::Result<()> {
     const STEP: usize = 64 * 1024;
@@ -629,7 +709,7 @@ mod tests {
         let Ok(file) = OpenOptions::new().write(true).open("/dev/full") else {
             return; // no /dev/full in this sandbox
         };
-        let journal = Journal::from_file(PathBuf::from("/dev/full"), file, 0, 0);
+        let journal = Journal::resume(PathBuf::from("/dev/full"), file, 0, 0);
         let queued = journal.enqueue(&comment(1)).expect("not failed yet");
         let first = journal.append(&comment(2)).expect_err("/dev/full is full");
         assert_eq!(first.kind(), io::ErrorKind::StorageFull);
@@ -648,7 +728,7 @@ mod tests {
         let Ok(file) = OpenOptions::new().write(true).open("/dev/full") else {
             return;
         };
-        let journal = &Journal::from_file(PathBuf::from("/dev/full"), file, 0, 0);
+        let journal = &Journal::resume(PathBuf::from("/dev/full"), file, 0, 0);
         let failures = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
                 .map(|i| s.spawn(move || journal.append(&comment(i)).is_err()))
@@ -664,7 +744,7 @@ mod tests {
         let Ok(file) = File::open(std::env::temp_dir()) else {
             return;
         };
-        let journal = Journal::from_file(std::env::temp_dir(), file, 0, 0);
+        let journal = Journal::resume(std::env::temp_dir(), file, 0, 0);
         let err = journal.wait_durable(Ticket(1)).expect_err("never issued");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }

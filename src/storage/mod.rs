@@ -1,30 +1,242 @@
-//! The append-only journal behind `--data-dir`: users and comments survive a
-//! restart, and a crash mid-write loses nothing that was acknowledged.
+//! Everything on disk for `--data-dir`: users, sessions and revoked tokens
+//! survive a restart, comments live in a file rather than in memory, and a
+//! crash at any moment (compactions included) loses nothing acknowledged.
 //!
-//! - [`crc32`]: the CRC-32 (IEEE) that checks every record.
-//! - [`record`]: a [`Record`] and its framing on disk (magic, version,
-//!   length, checksum, payload); pure.
-//! - [`replay`]: decoding a whole journal and the rule that tells a torn
-//!   last record (dropped) from damage in the middle (refused); pure.
-//! - [`journal`]: the file `DIR/journal.log`: open and replay, and appends
-//!   that return once the record is synced, sharing fsyncs between
-//!   concurrent writers (group commit).
+//! Pure codecs (bytes in, values or precise errors out; what the tests and
+//! fuzz targets call):
+//! - [`crc32`]: the CRC-32 (IEEE) behind every checksum.
+//! - [`frame`]: format 2 framing and the torn/corrupt rule.
+//! - [`entry`]: what a frame carries (a user, a login, a comment, ...).
+//! - [`snapshot`]: a whole state in one file. [`index`]: the comment index
+//!   checkpoint. [`manifest`]: the directory's format and generations.
+//! - [`state`]: the fold of entries into live users and sessions.
+//! - [`record`], [`replay`]: format 1 (`journal.log`), read to migrate.
 //!
-//! Besides `src/server/`, this is the one module that performs I/O, and
-//! only file I/O, all of it in [`journal`]; `record` and `replay` are pure
-//! functions over bytes, which is what the tests and the fuzz target call.
+//! Files:
+//! - [`dir`]: the lock, the format, file names, atomic replacement.
+//! - [`journal`]: appends that are on disk before they return, with group
+//!   commit, and rotation to a new segment.
+//! - [`state_log`]: the durable state and its background compaction.
+//! - [`comment_log`]: the comment log and its in-memory index.
 //!
-//! Out of scope: compaction (the journal only grows; deleting nothing is
-//! what the API allows), several processes sharing one directory (the
-//! second one is refused by a file lock), and repairing a damaged journal.
+//! This is the one module besides `src/server/` that performs I/O, only
+//! file I/O. It knows nothing of HTTP or of `app`: the app's journal store
+//! is built on [`open`].
+//!
+//! Out of scope: several processes sharing one directory (the second one
+//! is refused by the lock), repairing a damaged directory (a start refuses
+//! it and says which file), and compacting the comment log (deleted
+//! comments keep their bytes in it; see `README.md`).
 
 #![forbid(unsafe_code)]
 
+pub mod comment_log;
 pub mod crc32;
+pub mod dir;
+pub mod entry;
+pub mod faults;
+pub mod frame;
+pub mod index;
 pub mod journal;
+pub mod manifest;
 pub mod record;
 pub mod replay;
+pub mod snapshot;
+pub mod state;
+pub mod state_log;
 
 pub use journal::{Journal, JournalStats, Ticket};
 pub use record::Record;
 pub use replay::{decode_journal, Replay, Tail};
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use comment_log::{CommentLog, CommentReport, Render};
+use dir::{context, invalid, DataDir, FileName, Found, FORMAT1_JOURNAL};
+use entry::Entry;
+use state_log::{StateLog, StateReport};
+
+/// An open data directory: its state and its comments.
+pub struct Storage {
+    pub dir: Arc<DataDir>,
+    pub state: Arc<StateLog>,
+    pub comments: Arc<CommentLog>,
+    /// One line for the log: what was found and loaded.
+    pub summary: String,
+}
+
+/// Opens (creating, or migrating from format 1) the data directory at
+/// `path`, and loads it. `render` makes a comment's JSON from its id,
+/// author, text and time (the comment log stores it beside the text).
+///
+/// Refuses, with a message that says why and what to do: a directory
+/// another server holds (`WouldBlock`), one of another format (naming it),
+/// and damage that would lose acknowledged data (`InvalidData`).
+pub fn open(path: &Path, max_sessions: usize, render: Box<Render>) -> io::Result<Storage> {
+    let (dir, found) = DataDir::open(path)?;
+    let mut said = String::new();
+    match found {
+        Found::Fresh => {
+            // Files of a first start that stopped before its manifest:
+            // nothing in them was ever acknowledged.
+            for (_, file) in dir.list()? {
+                dir.remove(&file)?;
+            }
+            create_format2(&dir, &[], 1, &[], &*render)?;
+        }
+        Found::Format1 => {
+            said = migrate_format1(&dir, &*render)?;
+        }
+        Found::Format2(_) => {
+            let old = dir.path().join(FORMAT1_JOURNAL);
+            if old.exists() {
+                // A migration that stopped after its manifest was written.
+                dir.remove(&old)?;
+                dir.sync()?;
+            }
+        }
+    }
+    let m = dir.manifest().expect("written above or read at open");
+    remove_stale(&dir, m.state, m.comments)?;
+    let dir = Arc::new(dir);
+    let (state, s) = StateLog::open(Arc::clone(&dir), m.state, max_sessions)?;
+    let (comments, c) = CommentLog::open(Arc::clone(&dir), m.comments, render)?;
+    let summary = summary(&dir, &said, &s, &c);
+    Ok(Storage {
+        dir,
+        state,
+        comments,
+        summary,
+    })
+}
+
+fn summary(dir: &DataDir, said: &str, s: &StateReport, c: &CommentReport) -> String {
+    format!(
+        "data directory {} (format {}){said}: {} users, {} sessions, {} revoked tokens from \
+         {} journal segment(s) of {} bytes; {} comments ({} deleted) from the comment log, \
+         {} bytes of it scanned{}",
+        dir.path().display(),
+        manifest::FORMAT,
+        s.users,
+        s.sessions,
+        s.revoked,
+        s.segments,
+        s.bytes,
+        c.comments,
+        c.deleted,
+        c.scanned,
+        if c.from_checkpoint {
+            ", the rest from the index checkpoint"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Writes a new format 2 directory: snapshot 1 of `users`, an empty
+/// segment 1, a comment log of `comments` handing out ids from `next_id`,
+/// and last the manifest that makes it all current.
+fn create_format2(
+    dir: &DataDir,
+    users: &[Entry],
+    next_id: u64,
+    comments: &[(u64, String, String, i64)],
+    render: &Render,
+) -> io::Result<()> {
+    state_log::write_initial_snapshot(dir, 1, users)?;
+    dir.replace(&FileName::StateSegment(1).to_name(), &[])?;
+    CommentLog::create(dir, 1, next_id, comments, render)?;
+    dir.commit(|m| {
+        m.state = 1;
+        m.comments = 1;
+    })?;
+    Ok(())
+}
+
+/// Reads a format 1 `journal.log` and writes its users and comments as a
+/// format 2 directory; removes `journal.log` once the manifest is written.
+fn migrate_format1(dir: &DataDir, render: &Render) -> io::Result<String> {
+    let path = dir.path().join(FORMAT1_JOURNAL);
+    let bytes = std::fs::read(&path).map_err(|e| context(&path, e))?;
+    let replay = decode_journal(&bytes);
+    if let Tail::Corrupt {
+        offset,
+        error,
+        next_record,
+    } = replay.tail
+    {
+        return Err(invalid(format!(
+            "{}: a format 1 journal damaged at byte {offset} ({error:?}) with a valid record \
+             at byte {next_record}: refusing to migrate it; restore it from a backup",
+            path.display()
+        )));
+    }
+    let mut users: BTreeMap<String, (String, i64)> = BTreeMap::new();
+    let mut comments: BTreeMap<u64, (String, String, i64)> = BTreeMap::new();
+    for record in replay.records {
+        match record {
+            Record::User {
+                username,
+                password_hash,
+                created_at,
+            } => {
+                users.insert(username, (password_hash, created_at));
+            }
+            Record::Comment {
+                id,
+                author,
+                text,
+                created_at,
+            } => {
+                comments.insert(id, (author, text, created_at));
+            }
+        }
+    }
+    let user_entries: Vec<Entry> = users
+        .into_iter()
+        .map(|(username, (password_hash, created_at))| Entry::User {
+            username,
+            password_hash,
+            created_at,
+            tokens_before: i64::MIN,
+        })
+        .collect();
+    let next_id = comments.keys().next_back().map_or(1, |id| id + 1);
+    let comment_list: Vec<(u64, String, String, i64)> = comments
+        .into_iter()
+        .map(|(id, (a, t, at))| (id, a, t, at))
+        .collect();
+    create_format2(dir, &user_entries, next_id, &comment_list, render)?;
+    dir.remove(&path)?;
+    dir.sync()?;
+    Ok(format!(
+        ", migrated from format 1 ({FORMAT1_JOURNAL}: {} users, {} comments)",
+        user_entries.len(),
+        comment_list.len()
+    ))
+}
+
+/// Removes what no current file needs: temporaries, older snapshots and
+/// segments, other comment logs and checkpoints.
+fn remove_stale(dir: &DataDir, state: u64, comments: u64) -> io::Result<()> {
+    let mut removed = false;
+    for (name, path) in dir.list()? {
+        let stale = match name {
+            FileName::Temporary => true,
+            FileName::StateSnapshot(g) => g != state,
+            FileName::StateSegment(g) => g < state,
+            FileName::CommentLog(g) | FileName::CommentIndex(g) => g != comments,
+        };
+        if stale {
+            dir.remove(&path)?;
+            removed = true;
+        }
+    }
+    if removed {
+        dir.sync()?;
+    }
+    Ok(())
+}
