@@ -3,8 +3,7 @@
 //! (see [`super::index`]).
 //!
 //! - A post takes the index's write lock, gives the comment the next id,
-//!   queues its frame (id, time, author, text and the JSON the app renders
-//!   for it) in the log's journal, notes where the frame will lie, and
+//!   queues its frame (id, time, author, text) in the log's journal, notes where the frame will lie, and
 //!   releases the lock; the comment becomes visible (*published*) once the
 //!   group-commit fsync that carries it is done, so a page never shows a
 //!   comment a crash could take back. Ids are handed out in log order, so
@@ -31,20 +30,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::dir::{context, invalid, DataDir, FileName};
-use super::entry::{comment_payload, decode_comment, CommentView, Entry};
+use super::entry::{comment_payload, decode_comment, Entry};
 use super::faults;
 use super::frame::{append_frame, frame_payload, scan_frames, Tail};
 use super::index::{decode_index, encode_index, Checkpoint, Slot};
 use super::journal::Journal;
 
-/// Renders a comment's JSON object from its id, author, text and time.
-pub type Render = dyn Fn(u64, &str, &str, i64) -> String + Send + Sync;
-
-/// A comment just posted, as the caller gets it back.
+/// A comment as the log hands it out: the author shared with the index's
+/// table of names, the text read from the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Posted {
+pub struct StoredComment {
     pub id: u64,
-    pub json: String,
+    pub created_at: i64,
+    pub author: Arc<str>,
+    pub text: String,
 }
 
 /// What a deletion found.
@@ -56,7 +55,7 @@ pub enum Deleted {
 }
 
 /// Called once a posted comment is durable and visible (or failed).
-pub type PostDone = Box<dyn FnOnce(io::Result<Posted>) + Send>;
+pub type PostDone = Box<dyn FnOnce(io::Result<StoredComment>) + Send>;
 
 /// Gaps larger than this between the frames of one page are not read: the
 /// page's range is split there into several `pread`s.
@@ -121,7 +120,6 @@ pub struct CommentLog {
     published: Arc<AtomicU64>,
     /// Changes whenever a comment is published or deleted.
     version: Arc<AtomicU64>,
-    render: Box<Render>,
     checkpointing: AtomicBool,
 }
 
@@ -143,7 +141,6 @@ impl CommentLog {
         generation: u64,
         next_id: u64,
         comments: &[(u64, String, String, i64)],
-        render: &Render,
     ) -> io::Result<()> {
         let mut bytes = Vec::new();
         let frame_err = |e| invalid(format!("comment too large to store: {e:?}"));
@@ -151,8 +148,7 @@ impl CommentLog {
             .append_to(&mut bytes)
             .map_err(frame_err)?;
         for (id, author, text, created_at) in comments {
-            let json = render(*id, author, text, *created_at);
-            let payload = comment_payload(*id, *created_at, author, text, &json);
+            let payload = comment_payload(*id, *created_at, author, text);
             append_frame(&mut bytes, super::entry::KIND_COMMENT, &payload).map_err(frame_err)?;
         }
         dir.replace(&FileName::CommentLog(generation).to_name(), &bytes)
@@ -163,7 +159,6 @@ impl CommentLog {
     pub fn open(
         dir: Arc<DataDir>,
         generation: u64,
-        render: Box<Render>,
     ) -> io::Result<(Arc<CommentLog>, CommentReport)> {
         let path = dir.file(FileName::CommentLog(generation));
         let write_file = OpenOptions::new()
@@ -282,7 +277,6 @@ impl CommentLog {
             index: RwLock::new(index),
             published: Arc::new(AtomicU64::new(published)),
             version: Arc::new(AtomicU64::new(1)),
-            render,
             checkpointing: AtomicBool::new(false),
         });
         Ok((log, report))
@@ -303,8 +297,7 @@ impl CommentLog {
     pub fn post(self: &Arc<Self>, author: &str, text: &str, created_at: i64, done: PostDone) {
         let mut index = self.write();
         let id = index.next_id;
-        let json = (self.render)(id, author, text, created_at);
-        let payload = comment_payload(id, created_at, author, text, &json);
+        let payload = comment_payload(id, created_at, author, text);
         let mut frame = Vec::with_capacity(super::frame::HEADER_BYTES + payload.len());
         if let Err(e) = append_frame(&mut frame, super::entry::KIND_COMMENT, &payload) {
             drop(index);
@@ -325,6 +318,12 @@ impl CommentLog {
         index
             .put(id, Slot::new(offset, len, author_n))
             .expect("the next id is past every slot");
+        let comment = StoredComment {
+            id,
+            created_at,
+            author: Arc::clone(&index.authors[author_n as usize]),
+            text: text.to_string(),
+        };
         drop(index);
         let me = Arc::clone(self);
         self.journal.on_durable(
@@ -334,52 +333,44 @@ impl CommentLog {
                     me.published.fetch_max(id, Ordering::SeqCst);
                     me.version.fetch_add(1, Ordering::SeqCst);
                     me.maybe_checkpoint();
-                    done(Ok(Posted { id, json }))
+                    done(Ok(comment))
                 }
                 Err(e) => done(Err(e)),
             }),
         );
     }
 
-    /// Up to `limit` visible comments with ids above `after`, oldest first,
-    /// each handed to `each`.
-    pub fn page_after(
-        &self,
-        after: u64,
-        limit: usize,
-        each: impl FnMut(CommentView<'_>),
-    ) -> io::Result<usize> {
+    /// Up to `limit` visible comments with ids above `after`, oldest first.
+    pub fn page_after(&self, after: u64, limit: usize) -> io::Result<Vec<StoredComment>> {
         let published = self.published.load(Ordering::SeqCst);
         let picked = {
             let index = self.read();
             let from = after.saturating_add(1).max(index.first_id);
-            let start = (from - index.first_id) as usize;
-            let upto = published.saturating_sub(index.first_id).saturating_add(1) as usize;
-            let end = upto.min(index.slots.len());
+            let start = usize::try_from(from - index.first_id).unwrap_or(usize::MAX);
+            let upto = published
+                .saturating_add(1)
+                .saturating_sub(index.first_id)
+                .min(index.slots.len() as u64) as usize;
             let mut picked = Vec::with_capacity(limit.min(1024));
-            if start < end {
-                for s in index.slots[start..end].iter() {
+            if start < upto {
+                for (i, s) in index.slots[start..upto].iter().enumerate() {
                     if picked.len() >= limit {
                         break;
                     }
                     if !s.deleted() {
-                        picked.push(*s);
+                        let author = Arc::clone(&index.authors[s.author as usize]);
+                        picked.push((from + i as u64, *s, author));
                     }
                 }
             }
             picked
         };
-        self.read_slots(&picked, each)
+        self.read_slots(picked)
     }
 
     /// The newest `limit` visible comments with ids below `before` (all
     /// when `None`), oldest of them first.
-    pub fn page_before(
-        &self,
-        before: Option<u64>,
-        limit: usize,
-        each: impl FnMut(CommentView<'_>),
-    ) -> io::Result<usize> {
+    pub fn page_before(&self, before: Option<u64>, limit: usize) -> io::Result<Vec<StoredComment>> {
         let published = self.published.load(Ordering::SeqCst);
         let picked = {
             let index = self.read();
@@ -387,55 +378,61 @@ impl CommentLog {
             let end = below
                 .saturating_sub(index.first_id)
                 .min(index.slots.len() as u64) as usize;
-            let mut picked: Vec<Slot> = index.slots[..end]
-                .iter()
-                .rev()
-                .filter(|s| !s.deleted())
-                .take(limit)
-                .copied()
-                .collect();
+            let mut picked = Vec::with_capacity(limit.min(1024));
+            for (i, s) in index.slots[..end].iter().enumerate().rev() {
+                if picked.len() >= limit {
+                    break;
+                }
+                if !s.deleted() {
+                    let author = Arc::clone(&index.authors[s.author as usize]);
+                    picked.push((index.first_id + i as u64, *s, author));
+                }
+            }
             picked.reverse();
             picked
         };
-        self.read_slots(&picked, each)
+        self.read_slots(picked)
     }
 
-    /// Reads the frames of `slots` (in log order) with as few `pread`s as
-    /// the gaps between them allow, and hands each comment to `each`.
-    fn read_slots(
-        &self,
-        slots: &[Slot],
-        mut each: impl FnMut(CommentView<'_>),
-    ) -> io::Result<usize> {
+    /// Reads the frames of `picked` (in log order) with as few `pread`s as
+    /// the gaps between them allow.
+    fn read_slots(&self, picked: Vec<(u64, Slot, Arc<str>)>) -> io::Result<Vec<StoredComment>> {
+        let mut out = Vec::with_capacity(picked.len());
         let mut buf = Vec::new();
         let mut i = 0;
-        while i < slots.len() {
-            let first = slots[i].offset;
+        while i < picked.len() {
+            let first = picked[i].1.offset;
             let mut j = i + 1;
-            while j < slots.len() && slots[j].offset - slots[j - 1].end() <= MAX_READ_GAP {
+            while j < picked.len() && picked[j].1.offset - picked[j - 1].1.end() <= MAX_READ_GAP {
                 j += 1;
             }
-            let end = slots[j - 1].end();
+            let end = picked[j - 1].1.end();
             buf.resize((end - first) as usize, 0);
             self.file.read_exact_at(&mut buf, first)?;
-            for s in &slots[i..j] {
+            for (id, s, author) in &picked[i..j] {
                 let at = (s.offset - first) as usize;
                 let frame = &buf[at..at + s.len() as usize];
                 let view = frame_payload(frame)
                     .ok()
                     .and_then(|(_, p)| decode_comment(p).ok())
+                    .filter(|v| v.id == *id)
                     .ok_or_else(|| {
                         invalid(format!(
-                            "comment log: no comment at byte {} (the index disagrees with \
-                             the file)",
+                            "comment log: comment {id} is not at byte {} (the index \
+                             disagrees with the file)",
                             s.offset
                         ))
                     })?;
-                each(view);
+                out.push(StoredComment {
+                    id: *id,
+                    created_at: view.created_at,
+                    author: Arc::clone(author),
+                    text: view.text.to_string(),
+                });
             }
             i = j;
         }
-        Ok(slots.len())
+        Ok(out)
     }
 
     /// Deletes comment `id` if `by` wrote it; durable before it returns.

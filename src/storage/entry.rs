@@ -15,7 +15,7 @@
 //! | 5 | `PasswordChange` | username, password hash, at i64, optional key kept |
 //! | 6 | `Seen` | count u32, then count times key and at i64 |
 //! | 7 | `RevokeToken` | jti, expires_at i64 |
-//! | 8 | `Comment` | id u64, created_at i64, author, text, json |
+//! | 8 | `Comment` | id u64, created_at i64, author, text |
 //! | 9 | `DeleteComment` | id u64 |
 //! | 10 | `CommentsStart` | next_id u64 |
 //! | 11 | `SnapshotEnd` | entries u64 |
@@ -76,13 +76,12 @@ pub enum Entry {
         jti: String,
         expires_at: i64,
     },
-    /// A posted comment; `json` is its rendering in `GET /comments`.
+    /// A posted comment.
     Comment {
         id: u64,
         created_at: i64,
         author: String,
         text: String,
-        json: String,
     },
     DeleteComment {
         id: u64,
@@ -135,7 +134,6 @@ pub struct CommentView<'a> {
     pub created_at: i64,
     pub author: &'a str,
     pub text: &'a str,
-    pub json: &'a str,
 }
 
 /// Reads fields from the front of a payload.
@@ -321,9 +319,8 @@ impl Entry {
                 created_at,
                 author,
                 text,
-                json,
             } => {
-                encode_comment(&mut w, *id, *created_at, author, text, json);
+                encode_comment(&mut w, *id, *created_at, author, text);
             }
             Entry::DeleteComment { id } => {
                 w.u64(*id);
@@ -418,7 +415,6 @@ impl Entry {
                     created_at: v.created_at,
                     author: v.author.to_owned(),
                     text: v.text.to_owned(),
-                    json: v.json.to_owned(),
                 });
             }
             KIND_DELETE_COMMENT => Entry::DeleteComment { id: r.u64()? },
@@ -431,16 +427,14 @@ impl Entry {
     }
 }
 
-fn encode_comment(w: &mut Writer, id: u64, created_at: i64, author: &str, text: &str, json: &str) {
-    w.u64(id).i64(created_at).str(author).str(text).str(json);
+fn encode_comment(w: &mut Writer, id: u64, created_at: i64, author: &str, text: &str) {
+    w.u64(id).i64(created_at).str(author).str(text);
 }
 
 /// The payload of a `Comment` entry, written without building an [`Entry`].
-pub fn comment_payload(id: u64, created_at: i64, author: &str, text: &str, json: &str) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(
-        36 + author.len() + text.len() + json.len(),
-    ));
-    encode_comment(&mut w, id, created_at, author, text, json);
+pub fn comment_payload(id: u64, created_at: i64, author: &str, text: &str) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(24 + author.len() + text.len()));
+    encode_comment(&mut w, id, created_at, author, text);
     w.0
 }
 
@@ -452,7 +446,6 @@ pub fn decode_comment(payload: &[u8]) -> Result<CommentView<'_>, EntryError> {
         created_at: r.i64()?,
         author: r.str()?,
         text: r.str()?,
-        json: r.str()?,
     };
     r.finish()?;
     Ok(view)
@@ -505,7 +498,6 @@ mod tests {
                 created_at: -5,
                 author: "bob".into(),
                 text: "hi \"there\"\n".into(),
-                json: r#"{"id":1}"#.into(),
             },
             Entry::DeleteComment { id: 3 },
             Entry::CommentsStart { next_id: 42 },
@@ -560,16 +552,15 @@ mod tests {
 
     #[test]
     fn comment_payload_matches_the_entry() {
-        let p = comment_payload(5, 6, "a", "b", "{}");
+        let p = comment_payload(5, 6, "a", "b");
         let e = Entry::Comment {
             id: 5,
             created_at: 6,
             author: "a".into(),
             text: "b".into(),
-            json: "{}".into(),
         };
         assert_eq!(p, e.payload());
         let v = decode_comment(&p).expect("valid");
-        assert_eq!((v.id, v.author, v.text, v.json), (5, "a", "b", "{}"));
+        assert_eq!((v.id, v.created_at, v.author, v.text), (5, 6, "a", "b"));
     }
 }

@@ -41,9 +41,9 @@ pub const VERSION: u8 = 2;
 /// Magic, version, kind, reserved, length, payload and header checksums.
 pub const HEADER_BYTES: usize = 16;
 /// Largest payload. Our largest record is a comment of
-/// [`crate::limits::COMMENT_MAX`] bytes stored as text and as JSON (at most
-/// six bytes per byte, `\u00XX`), about 29 KiB; batches of `last_seen_at`
-/// updates are cut to fit.
+/// [`crate::limits::COMMENT_MAX`] bytes by an author of
+/// [`crate::limits::USERNAME_MAX`], about 4.3 KiB; batches of
+/// `last_seen_at` updates are cut to fit.
 pub const MAX_PAYLOAD_BYTES: usize = 128 * 1024;
 
 /// Why bytes are not (the start of) a frame.
@@ -133,6 +133,41 @@ fn read_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(four)
 }
 
+/// Checks one byte of a header.
+type ByteCheck = fn(u8) -> Result<(), FrameError>;
+
+/// The first four header bytes and what each must be.
+const HEADER_BYTE_CHECKS: [(usize, ByteCheck); 4] = [
+    (0, |b| {
+        if b == MAGIC {
+            Ok(())
+        } else {
+            Err(FrameError::BadMagic(b))
+        }
+    }),
+    (1, |b| {
+        if b == VERSION {
+            Ok(())
+        } else {
+            Err(FrameError::UnsupportedVersion(b))
+        }
+    }),
+    (2, |b| {
+        if b != 0 {
+            Ok(())
+        } else {
+            Err(FrameError::ZeroKind)
+        }
+    }),
+    (3, |b| {
+        if b == 0 {
+            Ok(())
+        } else {
+            Err(FrameError::Reserved(b))
+        }
+    }),
+];
+
 /// Decodes the frame at the start of `bytes` (which may hold more after
 /// it), checking both checksums.
 ///
@@ -143,37 +178,7 @@ fn read_u32(bytes: &[u8], at: usize) -> u32 {
 /// length out of range and a payload checksum mismatch. The payload itself
 /// is not interpreted.
 pub fn decode_frame(bytes: &[u8]) -> Result<Decoded<'_>, FrameError> {
-    let checks: [(usize, fn(u8) -> Result<(), FrameError>); 4] = [
-        (0, |b| {
-            if b == MAGIC {
-                Ok(())
-            } else {
-                Err(FrameError::BadMagic(b))
-            }
-        }),
-        (1, |b| {
-            if b == VERSION {
-                Ok(())
-            } else {
-                Err(FrameError::UnsupportedVersion(b))
-            }
-        }),
-        (2, |b| {
-            if b != 0 {
-                Ok(())
-            } else {
-                Err(FrameError::ZeroKind)
-            }
-        }),
-        (3, |b| {
-            if b == 0 {
-                Ok(())
-            } else {
-                Err(FrameError::Reserved(b))
-            }
-        }),
-    ];
-    for (at, check) in checks {
+    for (at, check) in HEADER_BYTE_CHECKS {
         match bytes.get(at) {
             None => return Ok(Decoded::Partial),
             Some(&b) => check(b)?,

@@ -127,6 +127,9 @@ struct State {
     flush_waiters: usize,
     /// Where the next batch goes: the end of the last record written.
     end: u64,
+    /// Where the next enqueued frame will lie: `end` plus the batch being
+    /// written plus what is pending.
+    tail: u64,
     /// The file's length: zeros from `end` up to here. Both change only
     /// when a flush ends, and only the leader of a flush reads them.
     allocated: u64,
@@ -151,6 +154,7 @@ impl State {
             flushing: false,
             flush_waiters: 0,
             end,
+            tail: end,
             allocated,
             wake_flusher_at: None,
             failure: None,
@@ -288,8 +292,7 @@ impl Journal {
     /// Where the next enqueued frame will start in the current file: the
     /// end of the records written plus those pending.
     pub fn next_offset(&self) -> u64 {
-        let state = self.lock();
-        state.end + state.pending.len() as u64
+        self.lock().tail
     }
 
     /// From now on, records go to `file` (empty, at `path`): everything
@@ -320,6 +323,7 @@ impl Journal {
         state.file = Arc::new(file);
         state.path = path;
         state.end = 0;
+        state.tail = 0;
         state.allocated = 0;
         let ready = take_ready_watchers(&mut state);
         drop(state);
@@ -363,7 +367,8 @@ impl Journal {
         if let Some(failure) = &state.failure {
             return Err(failure.to_error());
         }
-        let offset = state.end + state.pending.len() as u64;
+        let offset = state.tail;
+        state.tail += frame.len() as u64;
         state.pending.extend_from_slice(frame);
         state.pending_records += 1;
         state.last_enqueued += 1;

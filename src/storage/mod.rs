@@ -54,7 +54,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use comment_log::{CommentLog, CommentReport, Render};
+use comment_log::{CommentLog, CommentReport};
 use dir::{context, invalid, DataDir, FileName, Found, FORMAT1_JOURNAL};
 use entry::Entry;
 use state_log::{StateLog, StateReport};
@@ -69,13 +69,12 @@ pub struct Storage {
 }
 
 /// Opens (creating, or migrating from format 1) the data directory at
-/// `path`, and loads it. `render` makes a comment's JSON from its id,
-/// author, text and time (the comment log stores it beside the text).
+/// `path`, and loads it.
 ///
 /// Refuses, with a message that says why and what to do: a directory
 /// another server holds (`WouldBlock`), one of another format (naming it),
 /// and damage that would lose acknowledged data (`InvalidData`).
-pub fn open(path: &Path, max_sessions: usize, render: Box<Render>) -> io::Result<Storage> {
+pub fn open(path: &Path, max_sessions: usize) -> io::Result<Storage> {
     let (dir, found) = DataDir::open(path)?;
     let mut said = String::new();
     match found {
@@ -85,10 +84,10 @@ pub fn open(path: &Path, max_sessions: usize, render: Box<Render>) -> io::Result
             for (_, file) in dir.list()? {
                 dir.remove(&file)?;
             }
-            create_format2(&dir, &[], 1, &[], &*render)?;
+            create_format2(&dir, &[], 1, &[])?;
         }
         Found::Format1 => {
-            said = migrate_format1(&dir, &*render)?;
+            said = migrate_format1(&dir)?;
         }
         Found::Format2(_) => {
             let old = dir.path().join(FORMAT1_JOURNAL);
@@ -103,7 +102,7 @@ pub fn open(path: &Path, max_sessions: usize, render: Box<Render>) -> io::Result
     remove_stale(&dir, m.state, m.comments)?;
     let dir = Arc::new(dir);
     let (state, s) = StateLog::open(Arc::clone(&dir), m.state, max_sessions)?;
-    let (comments, c) = CommentLog::open(Arc::clone(&dir), m.comments, render)?;
+    let (comments, c) = CommentLog::open(Arc::clone(&dir), m.comments)?;
     let summary = summary(&dir, &said, &s, &c);
     Ok(Storage {
         dir,
@@ -115,21 +114,21 @@ pub fn open(path: &Path, max_sessions: usize, render: Box<Render>) -> io::Result
 
 fn summary(dir: &DataDir, said: &str, s: &StateReport, c: &CommentReport) -> String {
     format!(
-        "data directory {} (format {}){said}: {} users, {} sessions, {} revoked tokens from \
-         {} journal segment(s) of {} bytes; {} comments ({} deleted) from the comment log, \
-         {} bytes of it scanned{}",
+        "data directory {}: replayed {} users, {} sessions and {} comments (format {}{said}; \
+         {} revoked tokens; {} journal segment(s) of {} bytes; {} deleted comments; {} bytes \
+         of the comment log scanned{})",
         dir.path().display(),
-        manifest::FORMAT,
         s.users,
         s.sessions,
+        c.comments,
+        manifest::FORMAT,
         s.revoked,
         s.segments,
         s.bytes,
-        c.comments,
         c.deleted,
         c.scanned,
         if c.from_checkpoint {
-            ", the rest from the index checkpoint"
+            ", the rest read from its index checkpoint"
         } else {
             ""
         }
@@ -144,11 +143,10 @@ fn create_format2(
     users: &[Entry],
     next_id: u64,
     comments: &[(u64, String, String, i64)],
-    render: &Render,
 ) -> io::Result<()> {
     state_log::write_initial_snapshot(dir, 1, users)?;
     dir.replace(&FileName::StateSegment(1).to_name(), &[])?;
-    CommentLog::create(dir, 1, next_id, comments, render)?;
+    CommentLog::create(dir, 1, next_id, comments)?;
     dir.commit(|m| {
         m.state = 1;
         m.comments = 1;
@@ -158,7 +156,7 @@ fn create_format2(
 
 /// Reads a format 1 `journal.log` and writes its users and comments as a
 /// format 2 directory; removes `journal.log` once the manifest is written.
-fn migrate_format1(dir: &DataDir, render: &Render) -> io::Result<String> {
+fn migrate_format1(dir: &DataDir) -> io::Result<String> {
     let path = dir.path().join(FORMAT1_JOURNAL);
     let bytes = std::fs::read(&path).map_err(|e| context(&path, e))?;
     let replay = decode_journal(&bytes);
@@ -209,7 +207,7 @@ fn migrate_format1(dir: &DataDir, render: &Render) -> io::Result<String> {
         .into_iter()
         .map(|(id, (a, t, at))| (id, a, t, at))
         .collect();
-    create_format2(dir, &user_entries, next_id, &comment_list, render)?;
+    create_format2(dir, &user_entries, next_id, &comment_list)?;
     dir.remove(&path)?;
     dir.sync()?;
     Ok(format!(

@@ -476,7 +476,7 @@ impl StateLog {
             .filter(|s| s.expires_at > now)
             .collect();
         drop(t);
-        out.sort_by(|a, b| (b.created_at, b.key).cmp(&(a.created_at, a.key)));
+        out.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.key)));
         out
     }
 
@@ -591,6 +591,7 @@ impl StateLog {
         let snap_bytes = self.write_snapshot(next, &live)?;
         faults::compaction_point("snapshot-renamed");
         self.dir.commit(|m| m.state = next)?;
+        gens.snapshot = next;
         faults::compaction_point("manifest-written");
         self.dir
             .remove(&self.dir.file(FileName::StateSnapshot(snapshot)))?;

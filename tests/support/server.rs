@@ -28,6 +28,19 @@ impl Server {
         Server::spawn(cmd)
     }
 
+    /// Like [`Server::start`], with environment variables set (the
+    /// test-only knobs of the `fault-injection` feature).
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stateful"));
+        cmd.args(["--bind", "127.0.0.1", "--port", "0"]);
+        if !args.contains(&"--pbkdf2-iterations") {
+            cmd.args(FAST_HASHING);
+        }
+        cmd.args(args);
+        cmd.envs(env.iter().copied());
+        Server::spawn(cmd)
+    }
+
     /// Like [`Server::start`], with the process's open-file limit lowered
     /// to `nofile` (the shell's `ulimit -n`, then `exec`, so the pid is the
     /// server's own).

@@ -1,88 +1,115 @@
-//! [`JournalStore`]: the memory tables as the hot path, with users and
-//! comments appended to the journal in `--data-dir` and fsynced before the
-//! answer. Replayed at start.
-//!
-//! Sessions, deletions and the token deny list are not journaled yet (they
-//! live in memory as with no data directory); durable sessions are the next
-//! step of this store.
+//! [`JournalStore`]: the store of `--data-dir`, built on
+//! [`crate::storage`]. Users, sessions (by the SHA-256 of their id) and
+//! the token deny list are tables in memory, the hot path, with every
+//! change journaled and fsynced before the answer and the journal
+//! compacted in the background; comments live in the comment log, with
+//! only an index in memory. The login throttle stays in memory (a restart
+//! forgets failed logins, as Django's cache-based throttles do).
 
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::memory::MemoryStore;
 use super::{
     CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
     TokenStatus, UserRecord,
 };
 use crate::app::comments::Comment;
-use crate::app::users::{InsertError, User};
-use crate::storage::{Journal, Record};
+use crate::app::sessions::{cut_user_agent, is_session_id};
+use crate::app::throttle::LoginThrottle;
+use crate::crypto::{session_id, sha256};
+use crate::storage::comment_log::{Deleted, StoredComment};
+use crate::storage::entry::Key;
+use crate::storage::state_log::{self, SessionView};
+use crate::storage::Storage;
 
 pub struct JournalStore {
-    mem: MemoryStore,
-    journal: Arc<Journal>,
+    storage: Storage,
+    throttle: LoginThrottle,
+    /// The throttle counts in `Instant`s; this pairs one with Unix time.
+    epoch: (Instant, i64),
 }
 
 fn unavailable(e: io::Error) -> StoreError {
-    StoreError::Unavailable(format!("journal: {e}"))
+    StoreError::Unavailable(format!("data directory: {e}"))
 }
 
-fn user_record(username: &str, u: &User) -> Record {
-    Record::User {
-        username: username.to_string(),
-        password_hash: u.password_hash.clone(),
-        created_at: u.created_at,
+/// The key a session is kept under: the SHA-256 of its id.
+fn key_of(id: &str) -> Key {
+    sha256(id.as_bytes())
+}
+
+fn hex(key: &Key) -> String {
+    let mut out = String::with_capacity(64);
+    for b in key {
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
+    out
+}
+
+/// The key of a hex `session_key`, if it is one.
+fn unhex(hash: &str) -> Option<Key> {
+    let bytes = hash.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        let digit = |b: u8| char::from(b).to_digit(16);
+        key[i] = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+    }
+    Some(key)
+}
+
+fn info(v: SessionView) -> SessionInfo {
+    SessionInfo {
+        id_hash: hex(&v.key),
+        username: v.username,
+        created_at: v.created_at,
+        expires_at: v.expires_at,
+        last_seen_at: v.last_seen_at,
+        user_agent: v.user_agent,
+    }
+}
+
+fn comment(c: StoredComment) -> Comment {
+    Comment {
+        id: c.id,
+        author: c.author,
+        text: c.text,
+        created_at: c.created_at,
     }
 }
 
 impl JournalStore {
-    /// Opens (creating if needed) the journal in `dir`, replays it, and
-    /// starts its flusher.
+    /// Opens (creating, or migrating an older format) the data directory
+    /// and loads it; says on stderr what it found.
     pub fn open(dir: &Path, max_sessions: usize) -> io::Result<JournalStore> {
-        let (journal, records) = Journal::open(dir)?;
-        let journal = Arc::new(journal);
-        Journal::spawn_flusher(&journal)?;
-        let mem = MemoryStore::new(max_sessions);
-        let mut comments = Vec::new();
-        for record in records {
-            match record {
-                Record::User {
-                    username,
-                    password_hash,
-                    created_at,
-                } => mem.users.restore(
-                    username,
-                    User {
-                        password_hash,
-                        created_at,
-                    },
-                ),
-                Record::Comment {
-                    id,
-                    author,
-                    text,
-                    created_at,
-                } => comments.push((id, author, text, created_at)),
-            }
-        }
-        comments.sort_by_key(|c| c.0);
-        for (id, author, text, created_at) in &comments {
-            mem.comments.restore(*id, author, text, *created_at);
-        }
-        mem.comments.restored();
-        eprintln!(
-            "data directory {}: replayed {} users and {} comments",
-            dir.display(),
-            mem.users.len(),
-            mem.comments.len()
-        );
-        Ok(JournalStore { mem, journal })
+        let storage = crate::storage::open(dir, max_sessions)?;
+        eprintln!("{}", storage.summary);
+        Ok(JournalStore {
+            storage,
+            throttle: LoginThrottle::new(),
+            epoch: (Instant::now(), crate::http::date::unix_now()),
+        })
     }
 
-    fn write_user(&self, username: &str, u: &User) -> io::Result<crate::storage::Ticket> {
-        self.journal.enqueue(&user_record(username, u))
+    fn instant(&self, unix: i64) -> Instant {
+        let (base, base_unix) = self.epoch;
+        let delta = unix - base_unix;
+        if delta >= 0 {
+            base + Duration::from_secs(delta as u64)
+        } else {
+            base.checked_sub(Duration::from_secs(delta.unsigned_abs()))
+                .unwrap_or(base)
+        }
+    }
+
+    /// The storage underneath (for tests and benchmarks).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 }
 
@@ -95,43 +122,27 @@ impl Store for JournalStore {
         true
     }
 
+    // -- users --------------------------------------------------------
+
     fn user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        self.mem.user(username)
+        Ok(self.storage.state.user(username).map(|u| UserRecord {
+            password_hash: u.password_hash,
+            created_at: u.created_at,
+        }))
     }
 
     fn create_user(&self, username: &str, user: UserRecord) -> StoreResult<bool> {
-        let user = User {
-            password_hash: user.password_hash,
-            created_at: user.created_at,
-        };
-        let ticket = match self
-            .mem
-            .users
-            .insert(username, user, |u| self.write_user(username, u))
-        {
-            Ok(t) => t,
-            Err(InsertError::Taken) => return Ok(false),
-            Err(InsertError::Persist(e)) => return Err(unavailable(e)),
-        };
-        self.journal.wait_durable(ticket).map_err(unavailable)?;
-        Ok(true)
+        self.storage
+            .state
+            .create_user(username, &user.password_hash, user.created_at)
+            .map_err(unavailable)
     }
 
     fn replace_password_hash(&self, username: &str, old: &str, new: &str) -> StoreResult<bool> {
-        let replaced = self
-            .mem
-            .users
-            .replace_hash(username, Some(old), new.to_string(), |u| {
-                self.write_user(username, u)
-            })
-            .map_err(unavailable)?;
-        match replaced {
-            Some(ticket) => {
-                self.journal.wait_durable(ticket).map_err(unavailable)?;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        self.storage
+            .state
+            .replace_password_hash(username, old, new)
+            .map_err(unavailable)
     }
 
     fn change_password(
@@ -141,22 +152,15 @@ impl Store for JournalStore {
         keep: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
-        let replaced = self
-            .mem
-            .users
-            .replace_hash(username, None, new_hash.to_string(), |u| {
-                self.write_user(username, u)
-            })
-            .map_err(unavailable)?;
-        if let Some(ticket) = replaced {
-            self.journal.wait_durable(ticket).map_err(unavailable)?;
-        }
-        // Sessions and tokens: in memory, as the module docs say.
-        let keep_id = keep.and_then(|h| self.mem.sessions.id_by_hash(username, h));
-        self.mem.sessions.remove_user(username, keep_id.as_deref());
-        self.mem.tokens.revoke_before(username, now);
-        Ok(())
+        let keep = keep.and_then(unhex);
+        self.storage
+            .state
+            .change_password(username, new_hash, keep, now)
+            .map(|_| ())
+            .map_err(unavailable)
     }
+
+    // -- sessions -----------------------------------------------------
 
     fn create_session(
         &self,
@@ -165,98 +169,174 @@ impl Store for JournalStore {
         now: i64,
         ttl: Duration,
     ) -> StoreResult<NewSession> {
-        self.mem.create_session(username, user_agent, now, ttl)
+        let id = session_id().map_err(|_| StoreError::RandomSource)?;
+        let key = key_of(&id);
+        let view = SessionView {
+            key,
+            username: Arc::from(username),
+            created_at: now,
+            expires_at: now.saturating_add(ttl.as_secs() as i64),
+            last_seen_at: now,
+            user_agent: cut_user_agent(user_agent).to_string(),
+        };
+        match self.storage.state.create_session(key, &view) {
+            Ok(state_log::NewSession::Created) => Ok(NewSession {
+                id,
+                info: info(view),
+            }),
+            Ok(state_log::NewSession::Full) => Err(StoreError::SessionsFull),
+            // A key taken means two equal random ids: a broken source. A
+            // missing user (deleted meanwhile) cannot happen today.
+            Ok(state_log::NewSession::Refused) => Err(StoreError::RandomSource),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     fn session(&self, id: &str, now: i64) -> StoreResult<Option<SessionInfo>> {
-        self.mem.session(id, now)
+        if !is_session_id(id) {
+            return Ok(None);
+        }
+        Ok(self.storage.state.session(&key_of(id), now).map(info))
     }
 
     fn session_user(&self, id: &str, now: i64) -> StoreResult<Option<Arc<str>>> {
-        self.mem.session_user(id, now)
+        if !is_session_id(id) {
+            return Ok(None);
+        }
+        Ok(self
+            .storage
+            .state
+            .session(&key_of(id), now)
+            .map(|v| v.username))
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
-        self.mem.end_session(id)
+        if !is_session_id(id) {
+            return Ok(());
+        }
+        self.storage
+            .state
+            .end_session(&key_of(id))
+            .map_err(unavailable)
     }
 
     fn end_all_sessions(&self, username: &str, now: i64) -> StoreResult<()> {
-        self.mem.end_all_sessions(username, now)
+        self.storage
+            .state
+            .end_sessions(username, now, None)
+            .map_err(unavailable)
     }
 
     fn sessions_of(&self, username: &str, now: i64) -> StoreResult<Vec<SessionInfo>> {
-        self.mem.sessions_of(username, now)
+        Ok(self
+            .storage
+            .state
+            .sessions_of(username, now)
+            .into_iter()
+            .map(info)
+            .collect())
     }
 
     fn session_count(&self) -> StoreResult<u64> {
-        self.mem.session_count()
+        Ok(self.storage.state.session_count() as u64)
     }
 
-    /// Queues the comment's record and answers once its fsync (shared with
-    /// every other comment in flight) is done; only then is it published.
+    // -- comments -----------------------------------------------------
+
+    /// Queues the comment and answers once its fsync (shared with every
+    /// other comment in flight) is done; only then is it published.
     fn post_comment(&self, author: &str, text: &str, created_at: i64, done: CommentDone) {
-        let posted = self.mem.comments.post(author, text, created_at, |c| {
-            self.journal.enqueue(&Record::Comment {
-                id: c.id,
-                author: c.author.to_string(),
-                text: c.text.clone(),
-                created_at: c.created_at,
-            })
-        });
-        let (comment, ticket) = match posted {
-            Ok(p) => p,
-            Err(e) => return done(Err(unavailable(e))),
-        };
-        let comments = Arc::clone(&self.mem.comments);
-        self.journal.on_durable(
-            ticket,
-            Box::new(move |durable| match durable {
-                Ok(()) => {
-                    comments.publish(comment.id);
-                    done(Ok(comment))
-                }
-                Err(e) => done(Err(unavailable(e))),
-            }),
-        )
+        self.storage.comments.post(
+            author,
+            text,
+            created_at,
+            Box::new(move |posted| done(posted.map(comment).map_err(unavailable))),
+        );
     }
 
     fn comments_after(&self, after: u64, limit: usize) -> StoreResult<Vec<Comment>> {
-        self.mem.comments_after(after, limit)
+        let page = self
+            .storage
+            .comments
+            .page_after(after, limit)
+            .map_err(unavailable)?;
+        Ok(page.into_iter().map(comment).collect())
     }
 
     fn comments_before(&self, before: Option<u64>, limit: usize) -> StoreResult<Vec<Comment>> {
-        self.mem.comments_before(before, limit)
+        let page = self
+            .storage
+            .comments
+            .page_before(before, limit)
+            .map_err(unavailable)?;
+        Ok(page.into_iter().map(comment).collect())
     }
 
     fn comments_version(&self) -> StoreResult<u64> {
-        self.mem.comments_version()
+        Ok(self.storage.comments.version())
     }
 
     fn delete_comment(&self, id: u64, by: &str) -> StoreResult<DeleteOutcome> {
-        self.mem.delete_comment(id, by)
+        match self.storage.comments.delete(id, by) {
+            Ok(Deleted::Deleted) => Ok(DeleteOutcome::Deleted),
+            Ok(Deleted::NotFound) => Ok(DeleteOutcome::NotFound),
+            Ok(Deleted::NotAuthor) => Ok(DeleteOutcome::NotAuthor),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
+    // -- login throttle -----------------------------------------------
+
     fn throttle_check(&self, username: &str, now: i64) -> StoreResult<Option<Duration>> {
-        self.mem.throttle_check(username, now)
+        Ok(self.throttle.check(username, self.instant(now)))
     }
 
     fn throttle_failure(&self, username: &str, now: i64) -> StoreResult<()> {
-        self.mem.throttle_failure(username, now)
+        self.throttle.record_failure(username, self.instant(now));
+        Ok(())
     }
 
     fn throttle_clear(&self, username: &str) -> StoreResult<()> {
-        self.mem.throttle_clear(username)
+        self.throttle.clear(username);
+        Ok(())
     }
 
+    // -- tokens -------------------------------------------------------
+
     fn revoke_token(&self, jti: &str, exp: i64) -> StoreResult<()> {
-        self.mem.revoke_token(jti, exp)
+        self.storage
+            .state
+            .revoke_token(jti, exp)
+            .map_err(unavailable)
     }
 
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus> {
-        self.mem.token_status(sub, jti, iat)
+        match self.storage.state.token_state(sub, jti) {
+            None => Ok(TokenStatus::NoSuchUser),
+            Some((before, denied)) if denied || iat <= before => Ok(TokenStatus::Revoked),
+            Some(_) => Ok(TokenStatus::Valid),
+        }
     }
 
+    // -- housekeeping -------------------------------------------------
+
     fn sweep(&self, now: i64) -> usize {
-        self.mem.sweep(now)
+        self.throttle.sweep(self.instant(now));
+        self.storage.state.sweep(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_their_hex() {
+        let key = key_of("abc");
+        assert_eq!(hex(&key), super::super::session_key("abc"));
+        assert_eq!(unhex(&hex(&key)), Some(key));
+        for bad in ["", "zz", &"g".repeat(64), &"a".repeat(63)] {
+            assert_eq!(unhex(bad), None, "{bad}");
+        }
     }
 }
