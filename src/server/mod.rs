@@ -105,6 +105,16 @@ pub fn install_signal_handlers() {
     sys::install_signal_handlers();
 }
 
+/// Lowers the calling thread to the lowest scheduling priority (nice 19):
+/// for background threads whose work must not delay requests. A failure is
+/// said once on stderr and otherwise ignored (the thread runs as before).
+pub fn lower_thread_priority() {
+    if let Err(e) = sys::lower_thread_priority() {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| eprintln!("background threads keep normal priority: {e}"));
+    }
+}
+
 /// Serves `listener` until SIGINT or SIGTERM, then refuses new connections,
 /// lets requests in flight finish (at most `SHUTDOWN_GRACE`) and returns.
 pub fn serve(

@@ -65,6 +65,7 @@ extern "C" {
     fn accept4(fd: c_int, addr: *mut SockaddrStorage, len: *mut u32, flags: c_int) -> c_int;
     fn signal(signum: c_int, handler: usize) -> usize;
     fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const c_int, len: u32) -> c_int;
+    fn setpriority(which: c_int, who: u32, prio: c_int) -> c_int;
 }
 
 fn check(ret: c_int) -> io::Result<c_int> {
@@ -244,6 +245,21 @@ pub fn install_signal_handlers() {
         signal(SIGTERM, handler);
         signal(SIGPIPE, SIG_IGN);
     }
+}
+
+/// `PRIO_PROCESS`: with `who` 0, Linux applies a nice value to the calling
+/// thread only (under NPTL the nice value is per thread).
+const PRIO_PROCESS: c_int = 0;
+/// The lowest priority short of `SCHED_IDLE`.
+const NICE_LOWEST: c_int = 19;
+
+/// Gives the calling thread the lowest nice value, so that background work
+/// (a compaction) runs in the time the request threads leave and a waking
+/// event loop preempts it at once.
+pub fn lower_thread_priority() -> io::Result<()> {
+    // SAFETY: setpriority takes plain integers and touches no memory of
+    // ours.
+    check(unsafe { setpriority(PRIO_PROCESS, 0, NICE_LOWEST) }).map(|_| ())
 }
 
 /// Whether SIGINT or SIGTERM has arrived.

@@ -494,6 +494,7 @@ impl CommentLog {
         let spawned = std::thread::Builder::new()
             .name("comment-index".into())
             .spawn(move || {
+                super::background_thread_started();
                 if let Err(e) = me.checkpoint() {
                     eprintln!("comment index checkpoint failed (will retry later): {e}");
                 }

@@ -52,12 +52,29 @@ pub use replay::{decode_journal, Replay, Tail};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use comment_log::{CommentLog, CommentReport};
 use dir::{context, invalid, DataDir, FileName, Found, FORMAT1_JOURNAL};
 use entry::Entry;
 use state_log::{StateLog, StateReport};
+
+static BACKGROUND_SETUP: OnceLock<fn()> = OnceLock::new();
+
+/// Sets what every background thread of the storage (the compactor, the
+/// comment index checkpoint) runs first. The binary passes
+/// `server::lower_thread_priority`, so that compaction runs in the time the
+/// request threads leave; storage itself makes no such system call.
+pub fn set_background_thread_setup(setup: fn()) {
+    let _ = BACKGROUND_SETUP.set(setup);
+}
+
+/// Called at the start of each background thread.
+fn background_thread_started() {
+    if let Some(setup) = BACKGROUND_SETUP.get() {
+        setup();
+    }
+}
 
 /// An open data directory: its state and its comments.
 pub struct Storage {

@@ -675,6 +675,7 @@ pub struct CompactReport {
 
 /// The compactor thread: compacts when woken, until the log is dropped.
 fn compactor(log: Weak<StateLog>, wakes: mpsc::Receiver<()>) {
+    super::background_thread_started();
     loop {
         match wakes.recv_timeout(Duration::from_secs(1)) {
             Ok(()) => {}
