@@ -1,0 +1,41 @@
+-- wrk script for benches/storage.sh's compaction part: login and logout
+-- pairs of one user, as fast as CHURN_DELAY_MS allows per request. A login's
+-- cookie is queued and the next request on the thread logs it out.
+--
+-- Environment: CHURN_USER, CHURN_PASSWORD, CHURN_DELAY_MS (default 1).
+
+local user = os.getenv("CHURN_USER") or "bench"
+local password = os.getenv("CHURN_PASSWORD") or "bench-password-1"
+local pause = tonumber(os.getenv("CHURN_DELAY_MS") or "1")
+local cookies = {}
+local login_body = string.format('{"username":"%s","password":"%s"}', user, password)
+
+wrk.headers["Content-Type"] = "application/json"
+
+request = function()
+  local c = table.remove(cookies)
+  if c then
+    return wrk.format("POST", "/logout", { ["Content-Type"] = "application/json",
+      ["Cookie"] = "sessionid=" .. c }, "{}")
+  end
+  return wrk.format("POST", "/login", nil, login_body)
+end
+
+response = function(status, headers, body)
+  local set = headers["Set-Cookie"]
+  if status == 200 and set then
+    local id = string.match(set, "^sessionid=([a-z0-9]+)")
+    if id then
+      table.insert(cookies, id)
+    end
+  end
+end
+
+delay = function()
+  return pause
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("CHURN_WRK requests=%d errors_status=%d\n",
+    summary.requests, summary.errors.status))
+end
