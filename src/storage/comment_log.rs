@@ -57,6 +57,15 @@ pub enum Deleted {
 /// Called once a posted comment is durable and visible (or failed).
 pub type PostDone = Box<dyn FnOnce(io::Result<StoredComment>) + Send>;
 
+/// The first listing version of a run: the wall clock in microseconds, so
+/// versions keep growing across restarts (a run would need more than a
+/// million changes a second to catch up with the next one's start).
+fn start_version() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX / 2))
+}
+
 /// Gaps larger than this between the frames of one page are not read: the
 /// page's range is split there into several `pread`s.
 const MAX_READ_GAP: u64 = 64 * 1024;
@@ -276,7 +285,9 @@ impl CommentLog {
             journal,
             index: RwLock::new(index),
             published: Arc::new(AtomicU64::new(published)),
-            version: Arc::new(AtomicU64::new(1)),
+            // Wall-clock microseconds: a version (an ETag) handed out before
+            // a restart is never handed out again for another listing.
+            version: Arc::new(AtomicU64::new(start_version())),
             checkpointing: AtomicBool::new(false),
         });
         Ok((log, report))
