@@ -487,3 +487,33 @@ fn last_seen_is_kept_in_memory_and_the_journal_does_not_grow_per_request() {
     }
     assert_eq!(segment(), before, "no write per request");
 }
+
+/// Without its manifest a directory is refused if it holds data (a
+/// manifest lost by hand must not make the server start empty), and
+/// started afresh if it holds nothing (a first start that stopped before
+/// writing its manifest).
+#[test]
+fn a_directory_without_its_manifest_is_refused_unless_it_holds_nothing() {
+    let empty = TempDir::new("no-manifest-empty");
+    drop(start(&empty, &[]));
+    std::fs::remove_file(empty.path().join("MANIFEST")).unwrap();
+    let s = start(&empty, &[]);
+    assert_eq!(signup(&s, "new", PW).status, 201);
+    drop(s);
+
+    let full = TempDir::new("no-manifest-full");
+    {
+        let s = start(&full, &[]);
+        assert_eq!(signup(&s, "someone", PW).status, 201);
+    }
+    std::fs::remove_file(full.path().join("MANIFEST")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stateful"))
+        .args(["--port", "0", "--data-dir", full.arg()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no MANIFEST"), "{err}");
+    assert!(full.path().join("state-1.log").exists(), "nothing removed");
+}

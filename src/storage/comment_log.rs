@@ -290,6 +290,9 @@ impl CommentLog {
             version: Arc::new(AtomicU64::new(start_version())),
             checkpointing: AtomicBool::new(false),
         });
+        // A long scan (no checkpoint yet, as after a migration) is not
+        // repeated at the next start.
+        log.maybe_checkpoint();
         Ok((log, report))
     }
 

@@ -96,10 +96,22 @@ pub fn open(path: &Path, max_sessions: usize) -> io::Result<Storage> {
     let mut said = String::new();
     match found {
         Found::Fresh => {
-            // Files of a first start that stopped before its manifest:
-            // nothing in them was ever acknowledged.
-            for (_, file) in dir.list()? {
-                dir.remove(&file)?;
+            // Files of a first start that stopped before its manifest hold
+            // nothing (nothing was acknowledged before the manifest); any
+            // other file without a manifest is someone's data: refuse.
+            let files = dir.list()?;
+            for (name, file) in &files {
+                if !holds_nothing(*name, file)? {
+                    return Err(invalid(format!(
+                        "{}: data of a stateful directory but no {}: refusing to start \
+                         rather than guess; restore the manifest from a backup",
+                        file.display(),
+                        dir::MANIFEST
+                    )));
+                }
+            }
+            for (_, file) in &files {
+                dir.remove(file)?;
             }
             create_format2(&dir, &[], 1, &[])?;
         }
@@ -232,6 +244,27 @@ fn migrate_format1(dir: &DataDir) -> io::Result<String> {
         user_entries.len(),
         comment_list.len()
     ))
+}
+
+/// Whether a file found without a manifest holds no data: what a first
+/// start leaves when it stops before writing its manifest (an empty
+/// snapshot, an empty journal segment, a comment log that only starts).
+fn holds_nothing(name: FileName, path: &Path) -> io::Result<bool> {
+    let bytes = std::fs::read(path).map_err(|e| context(path, e))?;
+    let only = |allowed: &[u8]| {
+        let mut ok = true;
+        let scan = frame::scan_frames(&bytes, |_, kind, _| {
+            ok &= allowed.contains(&kind);
+            Ok::<(), ()>(())
+        });
+        ok && scan.is_ok_and(|s| s.tail == frame::Tail::Clean)
+    };
+    Ok(match name {
+        FileName::Temporary | FileName::CommentIndex(_) => true,
+        FileName::StateSnapshot(_) => snapshot::decode_snapshot(&bytes, |_| ()) == Ok(0),
+        FileName::StateSegment(_) => only(&[]),
+        FileName::CommentLog(_) => only(&[entry::KIND_COMMENTS_START]),
+    })
 }
 
 /// Removes what no current file needs: temporaries, older snapshots and
