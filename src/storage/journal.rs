@@ -1,5 +1,10 @@
-//! The journal file `DIR/journal.log`: opening and replaying it, and
-//! appending records that are on disk before the call returns.
+//! An append-only file of frames whose appends are on disk before the
+//! call returns: the state journal's segments (`state-G.log`) and the
+//! comment log (`comments-H.log`) of format 2 each have one
+//! ([`Journal::resume`], [`Journal::enqueue_frame`], [`Journal::rotate`] to
+//! move on to a new segment). [`Journal::open`] and [`Journal::enqueue`]
+//! are the format 1 file `DIR/journal.log` of users and comments, kept for
+//! its tests and for reading old directories.
 //!
 //! # Group commit
 //!

@@ -36,7 +36,10 @@
 //! and every segment from `S` on, the new one included; after it, snapshot
 //! `L+1` and the segments from `L+1` on. Either way nothing acknowledged
 //! is missing, and files of neither are removed at start. The server keeps
-//! serving throughout: only the rotation waits for one flush.
+//! serving throughout: only the rotation waits for one flush. Steps 2 and
+//! 3 run on a thread of their own at the lowest priority (see
+//! [`super::set_background_thread_setup`]); the rotation, which writers
+//! wait for, and the manifest stay at normal priority.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -418,6 +421,18 @@ impl StateLog {
     /// The live session of `key`, noting `now` as its last use (in memory;
     /// written later, coalesced). An expired one is dropped from memory.
     pub fn session(&self, key: &Key, now: i64) -> Option<SessionView> {
+        self.touch(key, now, SessionView::of)
+    }
+
+    /// Only the user of the live session of `key` (the hot path of
+    /// `GET /me`: no copy of the rest), noting `now` as its last use.
+    pub fn session_user(&self, key: &Key, now: i64) -> Option<Arc<str>> {
+        self.touch(key, now, |_, s| Arc::clone(&s.username))
+    }
+
+    /// Looks a live session up, notes `now` as its last use, and returns
+    /// what `read` makes of it.
+    fn touch<T>(&self, key: &Key, now: i64, read: impl FnOnce(&Key, &Session) -> T) -> Option<T> {
         let mut t = self.lock();
         let tables = &mut *t;
         let s = tables.live.session_mut(key)?;
@@ -432,7 +447,7 @@ impl StateLog {
                 tables.seen_dirty.push(*key);
             }
         }
-        Some(SessionView::of(key, s))
+        Some(read(key, s))
     }
 
     /// Ends one session; ending an unknown one writes nothing.
@@ -568,7 +583,47 @@ impl StateLog {
             t.log_bytes = self.journal.next_offset();
         }
         faults::compaction_point("rotated");
-        // Fold the files (not the tables in use) as of the rotation.
+        // The long part (read, fold, write) runs on a thread of its own
+        // with the background setup (the lowest priority); the rotation
+        // above, which other writers wait for, and the manifest below stay
+        // on this one.
+        let folded = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("state-fold".into())
+                .spawn_scoped(scope, || {
+                    super::background_thread_started();
+                    self.fold_into_snapshot(snapshot, last_segment, next)
+                })?
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the compaction's fold panicked")))
+        })?;
+        faults::compaction_point("snapshot-renamed");
+        self.dir.commit(|m| m.state = next)?;
+        gens.snapshot = next;
+        faults::compaction_point("manifest-written");
+        self.dir
+            .remove(&self.dir.file(FileName::StateSnapshot(snapshot)))?;
+        for g in snapshot..=last_segment {
+            self.dir.remove(&self.dir.file(FileName::StateSegment(g)))?;
+        }
+        self.dir.sync()?;
+        faults::compaction_point("old-removed");
+        drop(gens);
+        Ok(CompactReport {
+            took: started.elapsed(),
+            ..folded
+        })
+    }
+
+    /// Folds snapshot `snapshot` and segments `snapshot..=last_segment`
+    /// (the files, as of the rotation; never the tables in use) into a
+    /// fresh state and writes it as snapshot `next`.
+    fn fold_into_snapshot(
+        &self,
+        snapshot: u64,
+        last_segment: u64,
+        next: u64,
+    ) -> io::Result<CompactReport> {
         let now = faults::unix_now();
         let mut live = LiveState::new();
         load_snapshot(
@@ -588,28 +643,15 @@ impl StateLog {
             folded += scan.valid_len as u64;
         }
         faults::compaction_point("folded");
-        let snap_bytes = self.write_snapshot(next, &live)?;
-        faults::compaction_point("snapshot-renamed");
-        self.dir.commit(|m| m.state = next)?;
-        gens.snapshot = next;
-        faults::compaction_point("manifest-written");
-        self.dir
-            .remove(&self.dir.file(FileName::StateSnapshot(snapshot)))?;
-        for g in snapshot..=last_segment {
-            self.dir.remove(&self.dir.file(FileName::StateSegment(g)))?;
-        }
-        self.dir.sync()?;
-        faults::compaction_point("old-removed");
-        drop(gens);
-        let report = CompactReport {
+        let snapshot_bytes = self.write_snapshot(next, &live)?;
+        Ok(CompactReport {
             generation: next,
             journal_bytes: folded,
-            snapshot_bytes: snap_bytes,
+            snapshot_bytes,
             users: live.user_count(),
             sessions: live.session_count(),
-            took: started.elapsed(),
-        };
-        Ok(report)
+            took: Duration::ZERO,
+        })
     }
 
     /// Writes `state-G.snap` from `live`: temp file, fsync, rename, fsync
@@ -675,7 +717,6 @@ pub struct CompactReport {
 
 /// The compactor thread: compacts when woken, until the log is dropped.
 fn compactor(log: Weak<StateLog>, wakes: mpsc::Receiver<()>) {
-    super::background_thread_started();
     loop {
         match wakes.recv_timeout(Duration::from_secs(1)) {
             Ok(()) => {}

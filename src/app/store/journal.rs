@@ -203,11 +203,7 @@ impl Store for JournalStore {
         if !is_session_id(id) {
             return Ok(None);
         }
-        Ok(self
-            .storage
-            .state
-            .session(&key_of(id), now)
-            .map(|v| v.username))
+        Ok(self.storage.state.session_user(&key_of(id), now))
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
