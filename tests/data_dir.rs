@@ -517,3 +517,85 @@ fn a_directory_without_its_manifest_is_refused_unless_it_holds_nothing() {
     assert!(err.contains("no MANIFEST"), "{err}");
     assert!(full.path().join("state-1.log").exists(), "nothing removed");
 }
+
+/// The README's backup of a running server: copy the manifest, the
+/// snapshots and checkpoints, then the logs, and repeat until the listing
+/// of the directory did not change during the copy. Done 20 times here
+/// while logins and logouts go on and compactions run all the time; a
+/// server started on each copy opens it and finds what was acknowledged
+/// before the copy began.
+#[test]
+fn copies_made_as_the_readme_says_while_the_server_runs_open() {
+    if !feature_on("copies_made_as_the_readme_says_while_the_server_runs_open") {
+        return;
+    }
+    let dir = TempDir::new("backup-source");
+    let env = [("STATEFUL_FAULT_COMPACT_BYTES", "8000")];
+    let s = start(&dir, &env);
+    signup(&s, "bea", PW);
+    let kept = log_in(&s, "bea", PW);
+    let first = post_comment(&s, &kept, "before the backup");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let listing = |d: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let backup = TempDir::new("backup-copy");
+    let copy_once = || -> usize {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let before = listing(dir.path());
+            let _ = std::fs::remove_dir_all(backup.path());
+            std::fs::create_dir_all(backup.path()).unwrap();
+            let copy = |wanted: &dyn Fn(&str) -> bool| -> bool {
+                listing(dir.path())
+                    .iter()
+                    .filter(|n| wanted(n))
+                    .all(|name| {
+                        // A file removed meanwhile: this attempt is void.
+                        std::fs::copy(dir.path().join(name), backup.path().join(name)).is_ok()
+                    })
+            };
+            let copied = copy(&|n| n == "MANIFEST")
+                && copy(&|n| n.ends_with(".snap"))
+                && copy(&|n| n.ends_with(".idx"))
+                && copy(&|n| n.ends_with(".log"));
+            if copied && listing(dir.path()) == before {
+                return attempts;
+            }
+            assert!(attempts < 1000, "the listing never held still");
+        }
+    };
+    let mut attempts = Vec::new();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut c = s.client();
+            while !stop.load(Ordering::Relaxed) {
+                let r = c
+                    .request(&post_json_request("/login", &credentials("bea", PW), None))
+                    .unwrap();
+                let id = session_id(&r).unwrap();
+                c.request(&post_json_request("/logout", "{}", Some(&id)))
+                    .unwrap();
+            }
+        });
+        for _ in 0..20 {
+            attempts.push(copy_once());
+            let copy = start(&backup, &[]);
+            assert_eq!(me(&copy, &kept), 200, "a session from before the copy");
+            assert_eq!(all_comments(&copy)[0].0, first);
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let compactions = s.stderr().matches("state journal compacted").count();
+    assert!(compactions > 0, "no compaction ran: {}", s.stderr());
+    eprintln!(
+        "20 copies of a running server's directory, attempts each {attempts:?}, \
+         {compactions} compactions meanwhile: every copy opened"
+    );
+}
