@@ -105,8 +105,9 @@ pub fn install_signal_handlers() {
     sys::install_signal_handlers();
 }
 
-/// Lowers the calling thread to the lowest scheduling priority (nice 19):
-/// for background threads whose work must not delay requests. A failure is
+/// Lowers the calling thread to the lowest scheduling priority
+/// (`SCHED_IDLE`, nice 19): for background threads whose work must not
+/// delay requests. A failure is
 /// said once on stderr and otherwise ignored (the thread runs as before).
 pub fn lower_thread_priority() {
     if let Err(e) = sys::lower_thread_priority() {

@@ -66,6 +66,7 @@ extern "C" {
     fn signal(signum: c_int, handler: usize) -> usize;
     fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const c_int, len: u32) -> c_int;
     fn setpriority(which: c_int, who: u32, prio: c_int) -> c_int;
+    fn sched_setscheduler(pid: c_int, policy: c_int, param: *const SchedParam) -> c_int;
 }
 
 fn check(ret: c_int) -> io::Result<c_int> {
@@ -250,16 +251,31 @@ pub fn install_signal_handlers() {
 /// `PRIO_PROCESS`: with `who` 0, Linux applies a nice value to the calling
 /// thread only (under NPTL the nice value is per thread).
 const PRIO_PROCESS: c_int = 0;
-/// The lowest priority short of `SCHED_IDLE`.
+/// The lowest nice value.
 const NICE_LOWEST: c_int = 19;
+/// `SCHED_IDLE` (Linux 2.6.23): the smallest share of a busy CPU, and a
+/// waking thread of any other policy preempts it at once (a nice-19 thread
+/// may first finish its time slice, about a millisecond or two).
+const SCHED_IDLE: c_int = 5;
 
-/// Gives the calling thread the lowest nice value, so that background work
-/// (a compaction) runs in the time the request threads leave and a waking
-/// event loop preempts it at once.
+/// `struct sched_param`.
+#[repr(C)]
+struct SchedParam {
+    sched_priority: c_int,
+}
+
+/// Puts the calling thread at the lowest priority: `SCHED_IDLE`, and nice
+/// 19 should that policy be refused. Background work (a compaction) then
+/// runs in the time the request threads leave, still progressing (slowly)
+/// on a CPU that is never idle.
 pub fn lower_thread_priority() -> io::Result<()> {
     // SAFETY: setpriority takes plain integers and touches no memory of
     // ours.
-    check(unsafe { setpriority(PRIO_PROCESS, 0, NICE_LOWEST) }).map(|_| ())
+    check(unsafe { setpriority(PRIO_PROCESS, 0, NICE_LOWEST) })?;
+    let param = SchedParam { sched_priority: 0 };
+    // SAFETY: `param` is a valid `struct sched_param` that outlives the
+    // call, which only reads it; pid 0 is the calling thread.
+    check(unsafe { sched_setscheduler(0, SCHED_IDLE, &param) }).map(|_| ())
 }
 
 /// Whether SIGINT or SIGTERM has arrived.
