@@ -77,7 +77,8 @@ struct Index {
     next_id: u64,
     authors: Vec<Arc<str>>,
     author_ids: HashMap<Arc<str>, u32>,
-    /// The log offset up to which the last checkpoint is complete.
+    /// The log offset up to which the checkpoint read at start is
+    /// complete (later ones: [`CommentLog::checkpoint_end`]).
     checkpoint_end: u64,
     deleted: u64,
 }
@@ -130,6 +131,10 @@ pub struct CommentLog {
     /// Changes whenever a comment is published or deleted.
     version: Arc<AtomicU64>,
     checkpointing: AtomicBool,
+    /// The log offset up to which the last checkpoint is complete (an
+    /// atomic, so that the checkpoint thread, at the lowest priority, never
+    /// takes the index lock that posts need).
+    checkpoint_end: AtomicU64,
 }
 
 /// What a start found in the comment log.
@@ -278,6 +283,7 @@ impl CommentLog {
             from_checkpoint,
         };
         let published = index.next_id.saturating_sub(1);
+        let checkpoint_end = index.checkpoint_end;
         let log = Arc::new(CommentLog {
             dir,
             generation,
@@ -289,6 +295,7 @@ impl CommentLog {
             // a restart is never handed out again for another listing.
             version: Arc::new(AtomicU64::new(start_version())),
             checkpointing: AtomicBool::new(false),
+            checkpoint_end: AtomicU64::new(checkpoint_end),
         });
         // A long scan (no checkpoint yet, as after a migration) is not
         // repeated at the next start.
@@ -498,7 +505,7 @@ impl CommentLog {
     /// Starts a checkpoint in the background if enough log has been written
     /// since the last one.
     fn maybe_checkpoint(self: &Arc<Self>) {
-        let behind = self.journal.next_offset() - self.read().checkpoint_end;
+        let behind = self.journal.next_offset() - self.checkpoint_end.load(Ordering::SeqCst);
         if behind < faults::comment_checkpoint_bytes()
             || self.checkpointing.swap(true, Ordering::SeqCst)
         {
@@ -508,8 +515,12 @@ impl CommentLog {
         let spawned = std::thread::Builder::new()
             .name("comment-index".into())
             .spawn(move || {
+                // The copy of the index takes its lock (chunk by chunk):
+                // done at normal priority, so that a post never waits for
+                // a starved thread; the write after it, at the lowest.
+                let cp = me.checkpoint_copy();
                 super::background_thread_started();
-                if let Err(e) = me.checkpoint() {
+                if let Err(e) = me.checkpoint_write(&cp) {
                     eprintln!("comment index checkpoint failed (will retry later): {e}");
                 }
                 me.checkpointing.store(false, Ordering::SeqCst);
@@ -519,9 +530,17 @@ impl CommentLog {
         }
     }
 
-    /// Writes `comments-H.idx` for the durable part of the log. The slots
-    /// are copied in chunks, so posts and pages wait at most for one chunk.
+    /// Writes `comments-H.idx` for the durable part of the log; returns
+    /// the log offset it covers.
     pub fn checkpoint(&self) -> io::Result<u64> {
+        let cp = self.checkpoint_copy();
+        self.checkpoint_write(&cp)?;
+        Ok(cp.covered_end)
+    }
+
+    /// A checkpoint of the durable part of the log, copied from the index
+    /// in chunks, so posts and pages wait at most for one chunk.
+    fn checkpoint_copy(&self) -> Checkpoint {
         const CHUNK: usize = 64 * 1024;
         // Every frame before `covered_end` is durable, and a deletion whose
         // frame lies before it had set its bit before this point. A
@@ -541,18 +560,23 @@ impl CommentLog {
             let to = (from + CHUNK).min(count);
             slots.extend_from_slice(&index.slots[from..to]);
         }
-        let cp = Checkpoint {
+        Checkpoint {
             generation: self.generation,
             covered_end,
             first_id,
             next_id,
             authors,
             slots,
-        };
-        let bytes = encode_index(&cp);
+        }
+    }
+
+    /// Writes `cp` as `comments-H.idx` (temp file, fsync, rename).
+    fn checkpoint_write(&self, cp: &Checkpoint) -> io::Result<()> {
+        let bytes = encode_index(cp);
         self.dir
             .replace(&FileName::CommentIndex(self.generation).to_name(), &bytes)?;
-        self.write().checkpoint_end = covered_end;
-        Ok(covered_end)
+        self.checkpoint_end
+            .fetch_max(cp.covered_end, Ordering::SeqCst);
+        Ok(())
     }
 }
