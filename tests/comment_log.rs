@@ -128,3 +128,66 @@ fn a_damaged_checkpoint_is_ignored_not_trusted() {
     assert_eq!(s.comments.page_after(0, 100).unwrap().len(), 10);
     assert!(!s.summary.contains("checkpoint"), "{}", s.summary);
 }
+
+#[test]
+fn compaction_drops_deleted_comments_and_keeps_everything_else() {
+    let dir = TempDir::new("compact");
+    let big = "x".repeat(1000);
+    {
+        let s = open(&dir);
+        let log = &s.comments;
+        for i in 1..=200u64 {
+            post(
+                log,
+                if i % 2 == 0 { "ann" } else { "bob" },
+                &format!("{i} {big}"),
+            );
+        }
+        // Every odd comment, and the newest five.
+        for id in (1..=200u64).filter(|i| i % 2 == 1).chain([196, 198, 200]) {
+            let by = if id % 2 == 0 { "ann" } else { "bob" };
+            assert_eq!(log.delete(id, by).unwrap(), Deleted::Deleted, "{id}");
+        }
+        let before = std::fs::metadata(dir.0.join("comments-1.log"))
+            .unwrap()
+            .len();
+        let r = log.compact().unwrap();
+        assert_eq!((r.generation, r.kept), (2, 97));
+        assert!(!dir.0.join("comments-1.log").exists());
+        let after = std::fs::metadata(dir.0.join("comments-2.log"))
+            .unwrap()
+            .len();
+        assert!(after * 2 < before, "{before} -> {after} bytes");
+        // Still served, posted to, deleted from, after the switch.
+        assert_eq!(ids(&log.page_after(0, 3).unwrap()), [2, 4, 6]);
+        assert_eq!(post(log, "cy", "after the compaction"), 201);
+        assert_eq!(log.delete(2, "ann").unwrap(), Deleted::Deleted);
+        assert_eq!(log.delete(1, "bob").unwrap(), Deleted::NotFound);
+    }
+    let s = open(&dir);
+    let all = s.comments.page_after(0, 1000).unwrap();
+    assert_eq!(all.len(), 97, "96 even ones below 196, and the new one");
+    assert_eq!(ids(&all[..2]), [4, 6]);
+    assert!(all[0].text.starts_with("4 x"));
+    assert_eq!(all.last().unwrap().id, 201);
+    assert_eq!(post(&s.comments, "ann", "next"), 202, "ids never reused");
+}
+
+#[test]
+fn a_compaction_of_a_log_whose_newest_comments_are_all_deleted_keeps_the_next_id() {
+    let dir = TempDir::new("compact-newest");
+    {
+        let s = open(&dir);
+        for i in 1..=10 {
+            post(&s.comments, "ann", &format!("c{i}"));
+        }
+        for id in 1..=10 {
+            s.comments.delete(id, "ann").unwrap();
+        }
+        s.comments.compact().unwrap();
+        assert!(s.comments.page_after(0, 100).unwrap().is_empty());
+    }
+    let s = open(&dir);
+    assert_eq!(s.comments.next_id(), 11);
+    assert_eq!(post(&s.comments, "ann", "eleven"), 11);
+}

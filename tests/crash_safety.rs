@@ -16,9 +16,10 @@
 //!   kill is inside when its server's stderr shows a compaction point after
 //!   the last finished compaction).
 //! - `a_kill_at_each_point_of_a_compaction_loses_nothing` (needs
-//!   `fault-injection`): the compactor pauses at each of its named points
-//!   and says so on stderr; the test kills the server during the pause at
-//!   each point in turn (and checks from stderr that the next point was
+//!   `fault-injection`): the compactors (of the state journal, and of the
+//!   comment log, which the writers' many deletions here set off) pause at
+//!   each of their named points and say so on stderr; the test kills the
+//!   server during the pause at each point in turn (and checks from stderr that the next point was
 //!   never reached, so the kill did land there), then restarts and checks
 //!   everything acknowledged.
 //! - `a_log_cut_at_any_byte_of_its_last_records_replays_the_rest`: a
@@ -52,7 +53,8 @@ const WRITERS: usize = 4;
 /// Most writes one thread makes before a kill point (a bound; the kill
 /// comes long before).
 const MAX_WRITES_PER_THREAD: usize = 2000;
-/// The named points of a compaction, in order (`storage::state_log`).
+/// The named points of a compaction of the state journal, in order
+/// (`storage::state_log`).
 const POINTS: &[&str] = &[
     "start",
     "rotated",
@@ -61,6 +63,14 @@ const POINTS: &[&str] = &[
     "snapshot-renamed",
     "manifest-written",
     "old-removed",
+];
+/// The same for the comment log (`storage::comment_log`).
+const COMMENT_POINTS: &[&str] = &[
+    "comments-start",
+    "comments-copied",
+    "comments-synced",
+    "comments-manifest-written",
+    "comments-old-removed",
 ];
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -190,7 +200,14 @@ fn check(s: &Server, acked: &Acked, users_to_log_in: &[(String, String)], sample
 /// One writer: its own user, then signups, logins, logouts, comments and
 /// deletions until the server dies (or the bound); records what was
 /// acknowledged.
-fn writer(s: &Server, tag: &str, seed: u64, acked: &Mutex<Acked>, started: &AtomicUsize) {
+fn writer(
+    s: &Server,
+    tag: &str,
+    seed: u64,
+    acked: &Mutex<Acked>,
+    started: &AtomicUsize,
+    deletes: u64,
+) {
     let mut rng = XorShift::new(seed);
     let me = tag.to_string();
     let password = "right password";
@@ -231,7 +248,7 @@ fn writer(s: &Server, tag: &str, seed: u64, acked: &Mutex<Acked>, started: &Atom
                 }
                 continue;
             }
-            11 if !my_comments.is_empty() => {
+            r if (11..11 + deletes).contains(&r) && !my_comments.is_empty() => {
                 let i = rng.range(0, my_comments.len() as u64) as usize;
                 let victim = my_comments.swap_remove(i);
                 acked.lock().unwrap().maybe_deleted.insert(victim);
@@ -286,14 +303,26 @@ fn settle(a: &mut Acked) {
     a.live = live;
 }
 
-/// Whether the server whose stderr is `log` was killed inside a compaction:
-/// a compaction point after the last finished compaction.
+/// Whether the server whose stderr is `log` was killed inside a compaction
+/// of the state journal or of the comment log: a point of it after the
+/// last finished one.
 fn inside_compaction(log: &str) -> Option<String> {
-    let last_done = log.rfind("state journal compacted").unwrap_or(0);
-    let tail = &log[last_done..];
-    let at = tail.rfind("compaction point ")?;
-    let point = tail[at + "compaction point ".len()..].lines().next()?;
-    Some(point.to_string())
+    let mut inside = None;
+    for (done, comments) in [
+        ("state journal compacted", false),
+        ("comment log compacted", true),
+    ] {
+        let tail = &log[log.rfind(done).unwrap_or(0)..];
+        let found = tail
+            .match_indices("compaction point ")
+            .filter_map(|(at, _)| tail[at + "compaction point ".len()..].lines().next())
+            .filter(|p| p.starts_with("comments-") == comments)
+            .last();
+        if let Some(p) = found {
+            inside = Some(p.to_string());
+        }
+    }
+    inside
 }
 
 #[test]
@@ -342,7 +371,7 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
             for w in 0..WRITERS {
                 let (s, acked, started) = (&s, &acked, &started);
                 let seed = rng.next_u64();
-                scope.spawn(move || writer(s, &format!("r{round}w{w}"), seed, acked, started));
+                scope.spawn(move || writer(s, &format!("r{round}w{w}"), seed, acked, started, 1));
             }
             let deadline = Instant::now() + Duration::from_secs(10);
             while started.load(Ordering::SeqCst) < WRITERS && Instant::now() < deadline {
@@ -421,7 +450,11 @@ fn a_kill_at_each_point_of_a_compaction_loses_nothing() {
     let acked = Mutex::new(Acked::default());
     let started_at = Instant::now();
     let mut landed = Vec::new();
-    for (round, point) in POINTS.iter().enumerate() {
+    let points = POINTS
+        .iter()
+        .map(|p| (p, POINTS))
+        .chain(COMMENT_POINTS.iter().map(|p| (p, COMMENT_POINTS)));
+    for (round, (point, series)) in points.enumerate() {
         let (mut s, _, _, _) = start_on(&dir, &env);
         {
             let mut a = acked.lock().unwrap();
@@ -433,10 +466,10 @@ fn a_kill_at_each_point_of_a_compaction_loses_nothing() {
         std::thread::scope(|scope| {
             for w in 0..2 {
                 let (s, acked, started) = (&s, &acked, &started);
-                scope.spawn(move || writer(s, &format!("p{round}w{w}"), 7 + w, acked, started));
+                scope.spawn(move || writer(s, &format!("p{round}w{w}"), 7 + w, acked, started, 6));
             }
             assert!(
-                s.wait_stderr(&needle, Duration::from_secs(20)),
+                s.wait_stderr(&needle, Duration::from_secs(60)),
                 "no compaction reached {point}: {}",
                 s.stderr()
             );
@@ -445,11 +478,17 @@ fn a_kill_at_each_point_of_a_compaction_loses_nothing() {
         assert!(s.wait_exit(Duration::from_secs(5)).is_some());
         let log = s.stderr();
         let at = log.find(&needle).expect("seen above");
-        let next = POINTS
-            .get(round + 1)
-            .map(|p| format!("compaction point {p}\n"));
-        let went_on = next.is_some_and(|n| log[at..].contains(&n))
-            || log[at..].contains("state journal compacted");
+        let i = series
+            .iter()
+            .position(|p| p == point)
+            .expect("in its series");
+        let next = series.get(i + 1).map(|p| format!("compaction point {p}\n"));
+        let done = if series == POINTS {
+            "state journal compacted"
+        } else {
+            "comment log compacted"
+        };
+        let went_on = next.is_some_and(|n| log[at..].contains(&n)) || log[at..].contains(done);
         assert!(!went_on, "the kill came after {point}: {log}");
         landed.push(*point);
     }

@@ -599,3 +599,40 @@ fn copies_made_as_the_readme_says_while_the_server_runs_open() {
          {compactions} compactions meanwhile: every copy opened"
     );
 }
+
+/// Deleted comments make the comment log compact itself (a tiny
+/// threshold here): the directory shrinks, and after a restart the
+/// deletions hold and the deleted newest ids are not handed out again.
+#[test]
+fn the_comment_log_compacts_away_deleted_comments() {
+    if !feature_on("the_comment_log_compacts_away_deleted_comments") {
+        return;
+    }
+    let dir = TempDir::new("comment-compact");
+    let env = [("STATEFUL_FAULT_COMPACT_BYTES", "5000")];
+    let long = "y".repeat(500);
+    let ann = {
+        let s = start(&dir, &env);
+        signup(&s, "ann", PW);
+        let ann = log_in(&s, "ann", PW);
+        for i in 1..=40 {
+            post_comment(&s, &ann, &format!("{i} {long}"));
+        }
+        for id in (1..=40).filter(|i| i % 4 != 0 || *i > 36) {
+            let r = request(&s, "DELETE", &format!("/comments/{id}"), "", Some(&ann));
+            assert_eq!(r.status, 204);
+        }
+        assert!(
+            s.wait_stderr("comment log compacted", Duration::from_secs(10)),
+            "{}",
+            s.stderr()
+        );
+        ann
+    };
+    let names: Vec<String> = files(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert!(!names.contains(&"comments-1.log".to_string()), "{names:?}");
+    let s = start(&dir, &env);
+    let ids: Vec<i64> = all_comments(&s).into_iter().map(|c| c.0).collect();
+    assert_eq!(ids, (1..=9).map(|i| i * 4).collect::<Vec<i64>>());
+    assert_eq!(post_comment(&s, &ann, "next"), 41);
+}

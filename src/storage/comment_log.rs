@@ -21,6 +21,9 @@
 //!   background, so a start reads the checkpoint and scans only the log
 //!   after it: a million comments start in tens of milliseconds, not in a
 //!   full read of the log.
+//! - Once deleted comments take up enough of the log
+//!   (`limits::COMMENT_COMPACT_*`), it is rewritten without them as the
+//!   next generation (see [`CommentLog::compact`]).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -35,6 +38,7 @@ use super::faults;
 use super::frame::{append_frame, frame_payload, scan_frames, Tail};
 use super::index::{decode_index, encode_index, Checkpoint, Slot};
 use super::journal::Journal;
+use crate::limits::COMMENT_COMPACT_DEAD_PERCENT;
 
 /// A comment as the log hands it out: the author shared with the index's
 /// table of names, the text read from the file.
@@ -57,6 +61,105 @@ pub enum Deleted {
 /// Called once a posted comment is durable and visible (or failed).
 pub type PostDone = Box<dyn FnOnce(io::Result<StoredComment>) + Send>;
 
+/// Reads the frames of `picked` (in log order) with as few `pread`s as
+/// the gaps between them allow.
+fn read_slots(file: &File, picked: Vec<(u64, Slot, Arc<str>)>) -> io::Result<Vec<StoredComment>> {
+    let mut out = Vec::with_capacity(picked.len());
+    let mut buf = Vec::new();
+    let mut i = 0;
+    while i < picked.len() {
+        let first = picked[i].1.offset;
+        let mut j = i + 1;
+        while j < picked.len() && picked[j].1.offset - picked[j - 1].1.end() <= MAX_READ_GAP {
+            j += 1;
+        }
+        let end = picked[j - 1].1.end();
+        buf.resize((end - first) as usize, 0);
+        file.read_exact_at(&mut buf, first)?;
+        for (id, s, author) in &picked[i..j] {
+            let at = (s.offset - first) as usize;
+            let frame = &buf[at..at + s.len() as usize];
+            let view = frame_payload(frame)
+                .ok()
+                .and_then(|(_, p)| decode_comment(p).ok())
+                .filter(|v| v.id == *id)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "comment log: comment {id} is not at byte {} (the index \
+                         disagrees with the file)",
+                        s.offset
+                    ))
+                })?;
+            out.push(StoredComment {
+                id: *id,
+                created_at: view.created_at,
+                author: Arc::clone(author),
+                text: view.text.to_string(),
+            });
+        }
+        i = j;
+    }
+    Ok(out)
+}
+
+/// What a compaction of the comment log did.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentCompactReport {
+    pub generation: u64,
+    /// Bytes of log before and after.
+    pub before: u64,
+    pub after: u64,
+    pub kept: u64,
+    pub took: std::time::Duration,
+}
+
+/// Writes `CommentsStart { first_id }` and then the frames of the live
+/// `slots` (read from `old`, in log order, a stretch at a time) to `new`;
+/// the slots of the new file (holes for the deleted) and its length.
+fn copy_live_frames(
+    old: &File,
+    new: &File,
+    slots: &[Slot],
+    first_id: u64,
+) -> io::Result<(Vec<Slot>, u64)> {
+    const STRETCH: usize = 4096;
+    let mut out = Vec::with_capacity(1 << 20);
+    Entry::CommentsStart { next_id: first_id }
+        .append_to(&mut out)
+        .expect("8 bytes");
+    let mut written = 0u64;
+    let mut new_slots = Vec::with_capacity(slots.len());
+    let mut buf = Vec::new();
+    for stretch in slots.chunks(STRETCH) {
+        let mut live = stretch.iter().filter(|s| !s.deleted() && !s.is_empty());
+        let Some(first) = live.next() else {
+            new_slots.extend(stretch.iter().map(|_| Slot::hole()));
+            continue;
+        };
+        let last = live.next_back().unwrap_or(first);
+        buf.resize((last.end() - first.offset) as usize, 0);
+        old.read_exact_at(&mut buf, first.offset)?;
+        for s in stretch {
+            if s.deleted() || s.is_empty() {
+                new_slots.push(Slot::hole());
+                continue;
+            }
+            let at = (s.offset - first.offset) as usize;
+            new_slots.push(Slot::new(written + out.len() as u64, s.len(), s.author));
+            out.extend_from_slice(&buf[at..at + s.len() as usize]);
+        }
+        if out.len() >= 1 << 20 {
+            new.write_all_at(&out, written)?;
+            written += out.len() as u64;
+            out.clear();
+        }
+    }
+    new.write_all_at(&out, written)?;
+    written += out.len() as u64;
+    new.sync_data()?;
+    Ok((new_slots, written))
+}
+
 /// The first listing version of a run: the wall clock in microseconds, so
 /// versions keep growing across restarts (a run would need more than a
 /// million changes a second to catch up with the next one's start).
@@ -65,6 +168,9 @@ fn start_version() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX / 2))
 }
+
+/// Bytes of a `DeleteComment` frame.
+const DELETION_FRAME_BYTES: u64 = 24;
 
 /// Gaps larger than this between the frames of one page are not read: the
 /// page's range is split there into several `pread`s.
@@ -81,6 +187,14 @@ struct Index {
     /// complete (later ones: [`CommentLog::checkpoint_end`]).
     checkpoint_end: u64,
     deleted: u64,
+    /// Bytes of the log that hold nothing live: deleted comments' frames
+    /// and the deletions' own (about; what compaction would drop).
+    dead_bytes: u64,
+    /// The log's generation, and a handle for reading pages of it: both
+    /// change together (under the write lock) when the log is compacted,
+    /// so slots picked under the read lock are read from their own file.
+    generation: u64,
+    file: Arc<File>,
 }
 
 impl Index {
@@ -121,16 +235,14 @@ impl Index {
 /// The comment board of a data directory.
 pub struct CommentLog {
     dir: Arc<DataDir>,
-    generation: u64,
-    /// A second handle on the log file, for reading pages.
-    file: File,
     journal: Arc<Journal>,
     index: RwLock<Index>,
     /// Highest id readers may see: every comment up to it is durable.
     published: Arc<AtomicU64>,
     /// Changes whenever a comment is published or deleted.
     version: Arc<AtomicU64>,
-    checkpointing: AtomicBool,
+    /// A checkpoint or a compaction is running (one at a time).
+    busy: AtomicBool,
     /// The log offset up to which the last checkpoint is complete (an
     /// atomic, so that the checkpoint thread, at the lowest priority, never
     /// takes the index lock that posts need).
@@ -189,6 +301,9 @@ impl CommentLog {
             author_ids: HashMap::new(),
             checkpoint_end: 0,
             deleted: 0,
+            dead_bytes: 0,
+            generation,
+            file: Arc::new(File::open(&path).map_err(|e| context(&path, e))?),
         };
         let idx_path = dir.file(FileName::CommentIndex(generation));
         let mut from_checkpoint = false;
@@ -199,6 +314,12 @@ impl CommentLog {
                         index.intern(a);
                     }
                     index.deleted = cp.slots.iter().filter(|s| s.deleted()).count() as u64;
+                    index.dead_bytes = cp
+                        .slots
+                        .iter()
+                        .filter(|s| s.deleted() && !s.is_empty())
+                        .map(|s| u64::from(s.len()) + DELETION_FRAME_BYTES)
+                        .sum();
                     index.first_id = cp.first_id;
                     index.next_id = cp.next_id;
                     index.slots = cp.slots;
@@ -236,6 +357,7 @@ impl CommentLog {
                         Some(s) if !s.deleted() => {
                             s.delete();
                             index.deleted += 1;
+                            index.dead_bytes += u64::from(s.len()) + DELETION_FRAME_BYTES;
                         }
                         _ => {}
                     }
@@ -273,7 +395,6 @@ impl CommentLog {
             }
         }
         let allocated = write_file.metadata().map_err(|e| context(&path, e))?.len();
-        let read_file = File::open(&path).map_err(|e| context(&path, e))?;
         let journal = Arc::new(Journal::resume(path, write_file, end, allocated));
         Journal::spawn_flusher(&journal)?;
         let report = CommentReport {
@@ -286,15 +407,13 @@ impl CommentLog {
         let checkpoint_end = index.checkpoint_end;
         let log = Arc::new(CommentLog {
             dir,
-            generation,
-            file: read_file,
             journal,
             index: RwLock::new(index),
             published: Arc::new(AtomicU64::new(published)),
             // Wall-clock microseconds: a version (an ETag) handed out before
             // a restart is never handed out again for another listing.
             version: Arc::new(AtomicU64::new(start_version())),
-            checkpointing: AtomicBool::new(false),
+            busy: AtomicBool::new(false),
             checkpoint_end: AtomicU64::new(checkpoint_end),
         });
         // A long scan (no checkpoint yet, as after a migration) is not
@@ -373,6 +492,7 @@ impl CommentLog {
                 .saturating_sub(index.first_id)
                 .min(index.slots.len() as u64) as usize;
             let mut picked = Vec::with_capacity(limit.min(1024));
+            let file = Arc::clone(&index.file);
             if start < upto {
                 for (i, s) in index.slots[start..upto].iter().enumerate() {
                     if picked.len() >= limit {
@@ -384,9 +504,9 @@ impl CommentLog {
                     }
                 }
             }
-            picked
+            (file, picked)
         };
-        self.read_slots(picked)
+        read_slots(&picked.0, picked.1)
     }
 
     /// The newest `limit` visible comments with ids below `before` (all
@@ -400,6 +520,7 @@ impl CommentLog {
                 .saturating_sub(index.first_id)
                 .min(index.slots.len() as u64) as usize;
             let mut picked = Vec::with_capacity(limit.min(1024));
+            let file = Arc::clone(&index.file);
             for (i, s) in index.slots[..end].iter().enumerate().rev() {
                 if picked.len() >= limit {
                     break;
@@ -410,54 +531,13 @@ impl CommentLog {
                 }
             }
             picked.reverse();
-            picked
+            (file, picked)
         };
-        self.read_slots(picked)
-    }
-
-    /// Reads the frames of `picked` (in log order) with as few `pread`s as
-    /// the gaps between them allow.
-    fn read_slots(&self, picked: Vec<(u64, Slot, Arc<str>)>) -> io::Result<Vec<StoredComment>> {
-        let mut out = Vec::with_capacity(picked.len());
-        let mut buf = Vec::new();
-        let mut i = 0;
-        while i < picked.len() {
-            let first = picked[i].1.offset;
-            let mut j = i + 1;
-            while j < picked.len() && picked[j].1.offset - picked[j - 1].1.end() <= MAX_READ_GAP {
-                j += 1;
-            }
-            let end = picked[j - 1].1.end();
-            buf.resize((end - first) as usize, 0);
-            self.file.read_exact_at(&mut buf, first)?;
-            for (id, s, author) in &picked[i..j] {
-                let at = (s.offset - first) as usize;
-                let frame = &buf[at..at + s.len() as usize];
-                let view = frame_payload(frame)
-                    .ok()
-                    .and_then(|(_, p)| decode_comment(p).ok())
-                    .filter(|v| v.id == *id)
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "comment log: comment {id} is not at byte {} (the index \
-                             disagrees with the file)",
-                            s.offset
-                        ))
-                    })?;
-                out.push(StoredComment {
-                    id: *id,
-                    created_at: view.created_at,
-                    author: Arc::clone(author),
-                    text: view.text.to_string(),
-                });
-            }
-            i = j;
-        }
-        Ok(out)
+        read_slots(&picked.0, picked.1)
     }
 
     /// Deletes comment `id` if `by` wrote it; durable before it returns.
-    pub fn delete(&self, id: u64, by: &str) -> io::Result<Deleted> {
+    pub fn delete(self: &Arc<Self>, id: u64, by: &str) -> io::Result<Deleted> {
         let published = self.published.load(Ordering::SeqCst);
         let mut index = self.write();
         let Some(slot) = index.slot(id).copied() else {
@@ -476,9 +556,12 @@ impl CommentLog {
         let i = (id - index.first_id) as usize;
         index.slots[i].delete();
         index.deleted += 1;
+        index.dead_bytes += u64::from(slot.len()) + frame.len() as u64;
+        let dead = index.dead_bytes;
         drop(index);
         self.version.fetch_add(1, Ordering::SeqCst);
         self.journal.wait_durable(ticket)?;
+        self.maybe_compact(dead);
         Ok(Deleted::Deleted)
     }
 
@@ -506,9 +589,7 @@ impl CommentLog {
     /// since the last one.
     fn maybe_checkpoint(self: &Arc<Self>) {
         let behind = self.journal.next_offset() - self.checkpoint_end.load(Ordering::SeqCst);
-        if behind < faults::comment_checkpoint_bytes()
-            || self.checkpointing.swap(true, Ordering::SeqCst)
-        {
+        if behind < faults::comment_checkpoint_bytes() || self.busy.swap(true, Ordering::SeqCst) {
             return;
         }
         let me = Arc::clone(self);
@@ -523,11 +604,190 @@ impl CommentLog {
                 if let Err(e) = me.checkpoint_write(&cp) {
                     eprintln!("comment index checkpoint failed (will retry later): {e}");
                 }
-                me.checkpointing.store(false, Ordering::SeqCst);
+                me.busy.store(false, Ordering::SeqCst);
             });
         if spawned.is_err() {
-            self.checkpointing.store(false, Ordering::SeqCst);
+            self.busy.store(false, Ordering::SeqCst);
         }
+    }
+
+    /// Compacts the log in the background if deleted comments take up
+    /// enough of it (`dead` bytes; see `limits::COMMENT_COMPACT_*`).
+    fn maybe_compact(self: &Arc<Self>, dead: u64) {
+        let log = self.journal.next_offset();
+        let share_met = faults::compact_bytes_overridden()
+            || dead.saturating_mul(100) >= log.saturating_mul(COMMENT_COMPACT_DEAD_PERCENT);
+        if dead < faults::comment_compact_min_bytes()
+            || !share_met
+            || self.busy.swap(true, Ordering::SeqCst)
+        {
+            return;
+        }
+        let me = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("comment-compactor".into())
+            .spawn(move || {
+                match me.compact() {
+                    Ok(r) => eprintln!(
+                        "comment log compacted into generation {}: {} bytes -> {} bytes \
+                         ({} comments kept) in {} ms",
+                        r.generation,
+                        r.before,
+                        r.after,
+                        r.kept,
+                        r.took.as_millis()
+                    ),
+                    Err(e) => eprintln!("comment log compaction failed (will retry later): {e}"),
+                }
+                me.busy.store(false, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            self.busy.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Rewrites the log without the deleted comments, as generation H+1:
+    ///
+    /// 1. the durable part of the log (up to `cut`) is copied, live
+    ///    frames only, into `comments-(H+1).log`, by a thread at the
+    ///    lowest priority, with no lock held; synced, the directory too;
+    /// 2. under the index's write lock (posts and deletions wait, a few
+    ///    milliseconds): the journal is flushed, what came after the cut is
+    ///    copied (new comments, and deletions of comments copied in step 1
+    ///    as tombstones), a last `CommentsStart` keeps the next id, synced;
+    ///    then the manifest names H+1 and the journal and the index move to
+    ///    the new file;
+    /// 3. the files of generation H are removed, and a checkpoint written.
+    ///
+    /// Before the manifest names H+1 a start reads H (and removes the new
+    /// file); after, H+1, which holds everything acknowledged before the
+    /// lock was taken, and nothing was acknowledged while it was held.
+    pub fn compact(&self) -> io::Result<CommentCompactReport> {
+        let started = std::time::Instant::now();
+        faults::compaction_point("comments-start");
+        // Step 1. The slots of the durable part, copied in chunks.
+        let (old_gen, old_file, cut, first_id, before) = {
+            let index = self.read();
+            let cut = self.journal.durable_end();
+            let before = self.journal.next_offset();
+            (
+                index.generation,
+                Arc::clone(&index.file),
+                cut,
+                index.first_id,
+                before,
+            )
+        };
+        let mut slots: Vec<Slot> = Vec::new();
+        loop {
+            let index = self.read();
+            let from = slots.len();
+            let to = (from + 64 * 1024).min(index.slots.len());
+            let chunk = &index.slots[from..to];
+            let durable = chunk.partition_point(|s| s.end() <= cut);
+            slots.extend_from_slice(&chunk[..durable]);
+            if durable < chunk.len() || to == index.slots.len() {
+                break;
+            }
+        }
+        let new_gen = old_gen + 1;
+        let path = self.dir.file(FileName::CommentLog(new_gen));
+        let new_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| context(&path, e))?;
+        let (mut new_slots, mut written) = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("comment-copy".into())
+                .spawn_scoped(scope, || {
+                    super::background_thread_started();
+                    copy_live_frames(&old_file, &new_file, &slots, first_id)
+                })?
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the comment log copy panicked")))
+        })
+        .map_err(|e| context(&path, e))?;
+        self.dir.sync()?;
+        faults::compaction_point("comments-copied");
+        // Step 2.
+        let mut index = self.write();
+        let old_end = self.journal.flush()?;
+        let mut out = Vec::new();
+        let mut dead_bytes = 0u64;
+        for (i, s) in index.slots[..new_slots.len()].iter().enumerate() {
+            if s.deleted() && !new_slots[i].deleted() {
+                // Deleted after step 1 copied it: the deletion goes along.
+                let id = index.first_id + i as u64;
+                let tombstone = Entry::DeleteComment { id }.frame().expect("8 bytes");
+                dead_bytes += u64::from(new_slots[i].len()) + tombstone.len() as u64;
+                out.extend_from_slice(&tombstone);
+                new_slots[i].delete();
+            }
+        }
+        let rest = &index.slots[new_slots.len()..];
+        let mut tail = vec![0u8; (old_end - cut) as usize];
+        old_file
+            .read_exact_at(&mut tail, cut)
+            .map_err(|e| context(&path, e))?;
+        for s in rest {
+            if s.deleted() || s.is_empty() {
+                new_slots.push(Slot::hole());
+                continue;
+            }
+            let at = (s.offset - cut) as usize;
+            let frame = &tail[at..at + s.len() as usize];
+            new_slots.push(Slot::new(written + out.len() as u64, s.len(), s.author));
+            out.extend_from_slice(frame);
+        }
+        Entry::CommentsStart {
+            next_id: index.next_id,
+        }
+        .append_to(&mut out)
+        .expect("8 bytes");
+        new_file
+            .write_all_at(&out, written)
+            .and_then(|()| new_file.sync_data())
+            .map_err(|e| context(&path, e))?;
+        written += out.len() as u64;
+        faults::compaction_point("comments-synced");
+        if !self.journal.is_quiet() {
+            return Err(io::Error::other("comment journal busy during compaction"));
+        }
+        self.dir.commit(|m| m.comments = new_gen)?;
+        faults::compaction_point("comments-manifest-written");
+        let journal_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| context(&path, e))?;
+        self.journal
+            .switch_to(path.clone(), journal_file, written, written)?;
+        index.deleted = new_slots.iter().filter(|s| s.deleted()).count() as u64;
+        let kept = new_slots.len() as u64 - index.deleted;
+        index.slots = new_slots;
+        index.dead_bytes = dead_bytes;
+        index.generation = new_gen;
+        index.file = Arc::new(File::open(&path).map_err(|e| context(&path, e))?);
+        self.checkpoint_end.store(0, Ordering::SeqCst);
+        drop(index);
+        // Step 3.
+        self.dir
+            .remove(&self.dir.file(FileName::CommentLog(old_gen)))?;
+        self.dir
+            .remove(&self.dir.file(FileName::CommentIndex(old_gen)))?;
+        self.dir.sync()?;
+        faults::compaction_point("comments-old-removed");
+        self.checkpoint()?;
+        Ok(CommentCompactReport {
+            generation: new_gen,
+            before,
+            after: written,
+            kept,
+            took: started.elapsed(),
+        })
     }
 
     /// Writes `comments-H.idx` for the durable part of the log; returns
@@ -546,12 +806,19 @@ impl CommentLog {
         // frame lies before it had set its bit before this point. A
         // `next_id` past the durable comments only skips ids, never
         // reuses one.
-        let (covered_end, first_id, next_id, authors, count) = {
+        let (generation, covered_end, first_id, next_id, authors, count) = {
             let index = self.read();
             let covered_end = self.journal.durable_end();
             let count = index.slots.partition_point(|s| s.end() <= covered_end);
             let authors: Vec<String> = index.authors.iter().map(|a| a.to_string()).collect();
-            (covered_end, index.first_id, index.next_id, authors, count)
+            (
+                index.generation,
+                covered_end,
+                index.first_id,
+                index.next_id,
+                authors,
+                count,
+            )
         };
         let mut slots = Vec::with_capacity(count);
         while slots.len() < count {
@@ -561,7 +828,7 @@ impl CommentLog {
             slots.extend_from_slice(&index.slots[from..to]);
         }
         Checkpoint {
-            generation: self.generation,
+            generation,
             covered_end,
             first_id,
             next_id,
@@ -574,7 +841,7 @@ impl CommentLog {
     fn checkpoint_write(&self, cp: &Checkpoint) -> io::Result<()> {
         let bytes = encode_index(cp);
         self.dir
-            .replace(&FileName::CommentIndex(self.generation).to_name(), &bytes)?;
+            .replace(&FileName::CommentIndex(cp.generation).to_name(), &bytes)?;
         self.checkpoint_end
             .fetch_max(cp.covered_end, Ordering::SeqCst);
         Ok(())

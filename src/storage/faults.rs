@@ -10,7 +10,9 @@
 //!   server "two weeks later" and see its sessions expired.
 //! - `STATEFUL_FAULT_COMPACT_BYTES`: the state journal is compacted past
 //!   this many bytes, whatever the live state (a tiny value: compaction
-//!   runs all the time); it also sets the comment index checkpoint step.
+//!   runs all the time); it also sets the comment index checkpoint step and
+//!   the deleted bytes past which the comment log is compacted (then
+//!   whatever their share of the log).
 //! - `STATEFUL_FAULT_COMPACT_PAUSE_MS`: at each named point of a
 //!   compaction, `compaction point NAME` is written to stderr and the
 //!   compactor sleeps this long, so a test can SIGKILL the server at that
@@ -18,7 +20,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::limits::{COMMENT_INDEX_CHECKPOINT_BYTES, STATE_COMPACT_MIN_BYTES};
+use crate::limits::{
+    COMMENT_COMPACT_MIN_DEAD_BYTES, COMMENT_INDEX_CHECKPOINT_BYTES, STATE_COMPACT_MIN_BYTES,
+};
 
 #[cfg(feature = "fault-injection")]
 fn knob(name: &str) -> Option<i64> {
@@ -66,6 +70,15 @@ pub fn comment_checkpoint_bytes() -> u64 {
         return n.max(0) as u64;
     }
     COMMENT_INDEX_CHECKPOINT_BYTES
+}
+
+/// The deleted bytes past which the comment log may be compacted.
+pub fn comment_compact_min_bytes() -> u64 {
+    #[cfg(feature = "fault-injection")]
+    if let Some(n) = knob("STATEFUL_FAULT_COMPACT_BYTES") {
+        return n.max(0) as u64;
+    }
+    COMMENT_COMPACT_MIN_DEAD_BYTES
 }
 
 /// A named point of a compaction (see the module docs).

@@ -583,6 +583,42 @@ impl Journal {
         state
     }
 
+    /// Makes everything enqueued so far durable (leading a flush if none
+    /// runs) and returns where the records end in the current file. With
+    /// every enqueuer held off by the caller, the journal is then quiet.
+    pub fn flush(&self) -> io::Result<u64> {
+        let last = self.lock().last_enqueued;
+        if last > 0 {
+            self.wait_durable(Ticket(last))?;
+        }
+        Ok(self.lock().end)
+    }
+
+    /// Whether nothing is pending, in flight or unsynced.
+    pub fn is_quiet(&self) -> bool {
+        let state = self.lock();
+        !state.flushing && state.pending.is_empty() && state.durable == state.last_enqueued
+    }
+
+    /// From now on, records go to `file` (at `path`), whose records the
+    /// caller has written and synced up to `end`, in a file `allocated`
+    /// bytes long. Refuses (`InvalidInput`) unless the journal
+    /// [`is_quiet`](Journal::is_quiet): the caller holds off every
+    /// enqueuer and calls [`Journal::flush`] first.
+    pub fn switch_to(&self, path: PathBuf, file: File, end: u64, allocated: u64) -> io::Result<()> {
+        let mut state = self.lock();
+        if state.flushing || !state.pending.is_empty() || state.durable != state.last_enqueued {
+            let message = "journal switch with records not yet durable";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        }
+        state.file = Arc::new(file);
+        state.path = path;
+        state.end = end;
+        state.tail = end;
+        state.allocated = allocated;
+        Ok(())
+    }
+
     /// Where the records written and synced end in the current file.
     pub fn durable_end(&self) -> u64 {
         self.lock().end

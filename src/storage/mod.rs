@@ -24,9 +24,8 @@
 //! is built on [`open`].
 //!
 //! Out of scope: several processes sharing one directory (the second one
-//! is refused by the lock), repairing a damaged directory (a start refuses
-//! it and says which file), and compacting the comment log (deleted
-//! comments keep their bytes in it; see `README.md`).
+//! is refused by the lock), and repairing a damaged directory (a start
+//! refuses it and says which file).
 
 #![forbid(unsafe_code)]
 
