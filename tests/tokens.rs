@@ -766,7 +766,6 @@ fn a_data_dir_key_outlives_a_restart_and_a_random_one_does_not() {
 }
 
 #[test]
-#[ignore = "needs the journal store to keep the token deny list (issue 16)"]
 fn revocation_survives_a_restart() {
     let (dir, file) = {
         let dir = temp_dir("revokerestart");
