@@ -440,44 +440,19 @@ pub fn post_comment(app: &App, req: &Request) -> Reply {
         Ok(accepted) => accepted,
         Err(refusal) => return Reply::Now(refusal),
     };
-    let slot = Arc::new(Mutex::new(Slot::Empty));
-    let filled = Arc::clone(&slot);
-    app.store.post_comment(
-        &author,
-        &text,
-        unix_now(),
-        Box::new(move |outcome| {
-            let response = match outcome {
-                Ok(comment) => private(Response::json(201, comment.json())),
-                Err(e) => private(store_error(e)),
-            };
-            let mut slot = filled.lock().unwrap_or_else(|p| p.into_inner());
-            match std::mem::replace(&mut *slot, Slot::Empty) {
-                Slot::Waiting(respond) => {
-                    drop(slot);
-                    respond(response)
-                }
-                _ => *slot = Slot::Done(response),
-            }
-        }),
-    );
-    let mut now = slot.lock().unwrap_or_else(|p| p.into_inner());
-    if let Slot::Done(_) = &*now {
-        if let Slot::Done(response) = std::mem::replace(&mut *now, Slot::Empty) {
-            return Reply::Now(response);
-        }
-    }
-    drop(now);
-    Reply::Later(Box::new(move |respond| {
-        let mut state = slot.lock().unwrap_or_else(|p| p.into_inner());
-        match std::mem::replace(&mut *state, Slot::Empty) {
-            Slot::Done(response) => {
-                drop(state);
-                respond(response)
-            }
-            _ => *state = Slot::Waiting(respond),
-        }
-    }))
+    defer(|respond| {
+        app.store.post_comment(
+            &author,
+            &text,
+            unix_now(),
+            Box::new(move |outcome| {
+                respond(match outcome {
+                    Ok(comment) => private(Response::json(201, comment.json())),
+                    Err(e) => private(store_error(e)),
+                })
+            }),
+        )
+    })
 }
 
 /// Runs `start` with the callback that answers; the reply is `Now` when
