@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::store::DeleteOutcome;
-use crate::http::date::{rfc3339, system_time_from_unix};
-use crate::json::ObjectWriter;
+use crate::http::date::write_rfc3339;
+use crate::json::escape_into;
 
 /// A comment as the routes see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,15 +26,23 @@ pub struct Comment {
 impl Comment {
     /// `{"id":..,"author":..,"text":..,"created_at":..}`
     pub fn json(&self) -> String {
-        let mut w = ObjectWriter::new();
-        w.number("id", self.id)
-            .string("author", &self.author)
-            .string("text", &self.text)
-            .string(
-                "created_at",
-                &rfc3339(system_time_from_unix(self.created_at)),
-            );
-        w.finish()
+        let mut out = String::with_capacity(self.text.len() + 96);
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Appends [`Comment::json`] to `out` (a page writes every comment
+    /// into one buffer).
+    pub fn write_json(&self, out: &mut String) {
+        out.push_str("{\"id\":");
+        out.push_str(&self.id.to_string());
+        out.push_str(",\"author\":");
+        escape_into(out, &self.author);
+        out.push_str(",\"text\":");
+        escape_into(out, &self.text);
+        out.push_str(",\"created_at\":\"");
+        write_rfc3339(self.created_at, out);
+        out.push_str("\"}");
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::auth::{self, Bearer, Credential};
 use super::body::{fields, fields_or_none, BodyError, Fields};
-use super::comments::Comment;
 use super::store::{DeleteOutcome, StoreError, UserRecord};
 use super::users::{valid_password, valid_username};
 use super::{error, App};
@@ -399,14 +398,14 @@ pub fn list_comments(app: &App, req: &Request) -> Response {
         Ok(p) => p,
         Err(e) => return store_error(e),
     };
-    let jsons: Vec<String> = page.iter().map(Comment::json).collect();
-    let mut body = String::with_capacity(16 + jsons.iter().map(|j| j.len() + 1).sum::<usize>());
+    let mut body =
+        String::with_capacity(16 + page.iter().map(|c| c.text.len() + 96).sum::<usize>());
     body.push_str("{\"comments\":[");
-    for (i, j) in jsons.iter().enumerate() {
+    for (i, c) in page.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
-        body.push_str(j);
+        c.write_json(&mut body);
     }
     body.push_str("]}");
     Response::json(200, body).with_header("ETag", etag)

@@ -166,21 +166,26 @@ pub fn write_imf_fixdate(secs: i64, out: &mut String) {
 
 /// `1994-11-06T08:49:37Z` (whole seconds, UTC).
 pub fn rfc3339(t: SystemTime) -> String {
-    let c = civil_from_unix(unix_seconds(t).clamp(-62_167_219_200, 253_402_300_799));
     let mut out = String::with_capacity(20);
-    push_4(&mut out, c.year as u32);
-    out.push('-');
-    push_2(&mut out, c.month);
-    out.push('-');
-    push_2(&mut out, c.day);
-    out.push('T');
-    push_2(&mut out, c.hour);
-    out.push(':');
-    push_2(&mut out, c.minute);
-    out.push(':');
-    push_2(&mut out, c.second);
-    out.push('Z');
+    write_rfc3339(unix_seconds(t), &mut out);
     out
+}
+
+/// Appends [`rfc3339`] of Unix time `secs` to `out`, without allocating.
+pub fn write_rfc3339(secs: i64, out: &mut String) {
+    let c = civil_from_unix(secs.clamp(-62_167_219_200, 253_402_300_799));
+    push_4(out, c.year as u32);
+    out.push('-');
+    push_2(out, c.month);
+    out.push('-');
+    push_2(out, c.day);
+    out.push('T');
+    push_2(out, c.hour);
+    out.push(':');
+    push_2(out, c.minute);
+    out.push(':');
+    push_2(out, c.second);
+    out.push('Z');
 }
 
 fn push_2(out: &mut String, v: u32) {

@@ -19,6 +19,14 @@ pub fn escape_into(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');
+    // Most strings need no escape at all: copy them whole. (U+2028 and
+    // U+2029 start with 0xE2, so any non-ASCII byte takes the slow path.)
+    let plain = |b: &u8| *b >= 0x20 && *b < 0x80 && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&');
+    if s.as_bytes().iter().all(plain) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
