@@ -60,6 +60,11 @@ impl Drop for TempDir {
 }
 
 /// Starts a server on `dir` and waits for its replay line.
+/// How long a test waits for a background compaction. It runs at the
+/// lowest CPU priority, so on a machine busy with the rest of the test
+/// suite it may wait its turn for seconds.
+const COMPACTION_WAIT: Duration = Duration::from_secs(90);
+
 fn start(dir: &TempDir, env: &[(&str, &str)]) -> Server {
     let s = Server::start_with_env(&["--data-dir", dir.arg(), "--pbkdf2-iterations", "1"], env);
     assert!(
@@ -395,7 +400,7 @@ fn compaction_keeps_everything_live_and_drops_the_rest() {
             }
         }
         assert!(
-            s.wait_stderr("state journal compacted", Duration::from_secs(10)),
+            s.wait_stderr("state journal compacted", COMPACTION_WAIT),
             "{}",
             s.stderr()
         );
@@ -405,9 +410,12 @@ fn compaction_keeps_everything_live_and_drops_the_rest() {
         let size = dir_size(dir.path());
         // 2,000 logins and 1,980 logouts are ~400 KB of journal; the live
         // state is a user and 21 sessions. The directory holds that, the
-        // threshold's worth of journal and the preallocated tails.
+        // threshold's worth of journal and the preallocated tails: the
+        // comment log's, and the state journal's, of which there are two
+        // while a compaction is between its new segment and the removal of
+        // the old one (seen in CI, where compactions run back to back).
         assert!(
-            size < 3 * 1024 * 1024,
+            size < 4 * 1024 * 1024,
             "{size} bytes in the directory: {:?} {}",
             files(dir.path())
                 .iter()
@@ -623,7 +631,7 @@ fn the_comment_log_compacts_away_deleted_comments() {
             assert_eq!(r.status, 204);
         }
         assert!(
-            s.wait_stderr("comment log compacted", Duration::from_secs(10)),
+            s.wait_stderr("comment log compacted", COMPACTION_WAIT),
             "{}",
             s.stderr()
         );
