@@ -32,7 +32,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::dir::{context, invalid, DataDir, FileName};
+use super::dir::{context, invalid, DataDir, FileName, IO_STEP};
 use super::entry::{comment_payload, decode_comment, Entry};
 use super::faults;
 use super::frame::{append_frame, frame_payload, scan_frames, Tail};
@@ -122,8 +122,9 @@ fn copy_live_frames(
     slots: &[Slot],
     first_id: u64,
 ) -> io::Result<(Vec<Slot>, u64)> {
-    const STRETCH: usize = 4096;
-    let mut out = Vec::with_capacity(1 << 20);
+    // Stretches of a few dozen KB: each `pread` and `pwrite` is short.
+    const STRETCH: usize = 256;
+    let mut out = Vec::with_capacity(2 * IO_STEP);
     Entry::CommentsStart { next_id: first_id }
         .append_to(&mut out)
         .expect("8 bytes");
@@ -148,7 +149,7 @@ fn copy_live_frames(
             new_slots.push(Slot::new(written + out.len() as u64, s.len(), s.author));
             out.extend_from_slice(&buf[at..at + s.len() as usize]);
         }
-        if out.len() >= 1 << 20 {
+        if out.len() >= IO_STEP {
             new.write_all_at(&out, written)?;
             written += out.len() as u64;
             out.clear();

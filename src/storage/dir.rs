@@ -16,7 +16,7 @@
 //! and migrated by [`super::open`].
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -221,7 +221,9 @@ impl DataDir {
         let tmp = self.path.join(format!("{name}.tmp"));
         let target = self.path.join(name);
         let mut f = File::create(&tmp).map_err(|e| context(&tmp, e))?;
-        f.write_all(bytes)
+        bytes
+            .chunks(IO_STEP)
+            .try_for_each(|piece| f.write_all(piece))
             .and_then(|()| f.sync_all())
             .map_err(|e| context(&tmp, e))?;
         drop(f);
@@ -241,6 +243,28 @@ impl DataDir {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(context(path, e)),
         }
+    }
+}
+
+/// The most bytes one `read` or `write` system call of the background
+/// work moves: the kernel copies them without yielding the CPU, and an
+/// event loop waiting for it should not wait long.
+pub const IO_STEP: usize = 64 * 1024;
+
+/// The whole file at `path`, read [`IO_STEP`] bytes at a time.
+pub fn read_in_steps(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = File::open(path).map_err(|e| context(path, e))?;
+    let len = f.metadata().map_err(|e| context(path, e))?.len();
+    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    let mut step = vec![0u8; IO_STEP];
+    loop {
+        let n = match f.read(&mut step) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(context(path, e)),
+        };
+        out.extend_from_slice(&step[..n]);
     }
 }
 

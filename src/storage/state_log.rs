@@ -48,7 +48,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use super::dir::{context, invalid, DataDir, FileName};
+use super::dir::{context, invalid, read_in_steps, DataDir, FileName, IO_STEP};
 use super::entry::{Entry, Key};
 use super::faults;
 use super::frame::{scan_frames, Tail};
@@ -182,7 +182,7 @@ impl StateLog {
         let mut resume = None;
         for &g in &segments {
             let path = dir.file(FileName::StateSegment(g));
-            let bytes = fs::read(&path).map_err(|e| context(&path, e))?;
+            let bytes = read_in_steps(&path)?;
             let scan = scan_frames(&bytes, |_, kind, payload| {
                 let entry = Entry::decode(kind, payload).map_err(|e| format!("{e:?}"))?;
                 live.apply(entry, now).map_err(|e| format!("{e:?}"))
@@ -192,7 +192,7 @@ impl StateLog {
             let later_has_frames = || -> io::Result<bool> {
                 for later in (g + 1)..=last {
                     let p = dir.file(FileName::StateSegment(later));
-                    let b = fs::read(&p).map_err(|e| context(&p, e))?;
+                    let b = read_in_steps(&p)?;
                     if b.iter().any(|&x| x != 0) {
                         return Ok(true);
                     }
@@ -634,7 +634,7 @@ impl StateLog {
         let mut folded = 0u64;
         for g in snapshot..=last_segment {
             let path = self.dir.file(FileName::StateSegment(g));
-            let bytes = fs::read(&path).map_err(|e| context(&path, e))?;
+            let bytes = read_in_steps(&path)?;
             let scan = scan_frames(&bytes, |_, kind, payload| {
                 let entry = Entry::decode(kind, payload).map_err(|e| format!("{e:?}"))?;
                 live.apply(entry, now).map_err(|e| format!("{e:?}"))
@@ -660,7 +660,7 @@ impl StateLog {
         let name = FileName::StateSnapshot(g).to_name();
         let tmp = self.dir.path().join(format!("{name}.tmp"));
         let file = File::create(&tmp).map_err(|e| context(&tmp, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = BufWriter::with_capacity(IO_STEP, file);
         let mut enc = SnapshotEncoder::new();
         let mut buf = Vec::with_capacity(64 * 1024);
         let mut written = 0u64;
@@ -763,7 +763,7 @@ fn create_segment(dir: &DataDir, g: u64) -> io::Result<File> {
 
 /// Applies every entry of the snapshot at `path` to `live`.
 fn load_snapshot(path: &std::path::Path, live: &mut LiveState, now: i64) -> io::Result<()> {
-    let bytes = fs::read(path).map_err(|e| context(path, e))?;
+    let bytes = read_in_steps(path)?;
     let mut wrong = None;
     decode_snapshot(&bytes, |e| {
         if let Err(err) = live.apply(e, now) {
