@@ -105,12 +105,22 @@ pub fn install_signal_handlers() {
     sys::install_signal_handlers();
 }
 
-/// Lowers the calling thread to the lowest scheduling priority
-/// (`SCHED_IDLE`, nice 19): for background threads whose work must not
-/// delay requests. A failure is
-/// said once on stderr and otherwise ignored (the thread runs as before).
-pub fn lower_thread_priority() {
-    if let Err(e) = sys::lower_thread_priority() {
+/// Puts the calling thread at the lowest scheduling priority
+/// (`SCHED_IDLE`, nice 19): for background work that must not delay
+/// requests. A failure is said once on stderr and otherwise ignored.
+pub fn lowest_thread_priority() {
+    said_once(sys::lowest_thread_priority());
+}
+
+/// Puts the calling thread at a low priority that is never starved
+/// (`SCHED_OTHER`, nice 19): for background work that has waited long
+/// enough at the lowest.
+pub fn low_thread_priority() {
+    said_once(sys::low_thread_priority());
+}
+
+fn said_once(result: std::io::Result<()>) {
+    if let Err(e) = result {
         static SAID: std::sync::Once = std::sync::Once::new();
         SAID.call_once(|| eprintln!("background threads keep normal priority: {e}"));
     }

@@ -257,6 +257,8 @@ const NICE_LOWEST: c_int = 19;
 /// waking thread of any other policy preempts it at once (a nice-19 thread
 /// may first finish its time slice, about a millisecond or two).
 const SCHED_IDLE: c_int = 5;
+/// `SCHED_OTHER`, the default policy.
+const SCHED_OTHER: c_int = 0;
 
 /// `struct sched_param`.
 #[repr(C)]
@@ -264,18 +266,29 @@ struct SchedParam {
     sched_priority: c_int,
 }
 
-/// Puts the calling thread at the lowest priority: `SCHED_IDLE`, and nice
-/// 19 should that policy be refused. Background work (a compaction) then
-/// runs in the time the request threads leave, still progressing (slowly)
-/// on a CPU that is never idle.
-pub fn lower_thread_priority() -> io::Result<()> {
+/// Puts the calling thread at the lowest priority: nice 19, then
+/// `SCHED_IDLE`. Background work (a compaction) then runs in the time the
+/// request threads leave.
+pub fn lowest_thread_priority() -> io::Result<()> {
+    low_thread_priority()?;
+    set_policy(SCHED_IDLE)
+}
+
+/// Puts the calling thread at nice 19 under `SCHED_OTHER`: low, but given
+/// a small share of a CPU that is never idle. (Leaving `SCHED_IDLE` for
+/// `SCHED_OTHER` needs no privilege since Linux 2.6.39 at nice 19.)
+pub fn low_thread_priority() -> io::Result<()> {
     // SAFETY: setpriority takes plain integers and touches no memory of
     // ours.
     check(unsafe { setpriority(PRIO_PROCESS, 0, NICE_LOWEST) })?;
+    set_policy(SCHED_OTHER)
+}
+
+fn set_policy(policy: c_int) -> io::Result<()> {
     let param = SchedParam { sched_priority: 0 };
     // SAFETY: `param` is a valid `struct sched_param` that outlives the
     // call, which only reads it; pid 0 is the calling thread.
-    check(unsafe { sched_setscheduler(0, SCHED_IDLE, &param) }).map(|_| ())
+    check(unsafe { sched_setscheduler(0, policy, &param) }).map(|_| ())
 }
 
 /// Whether SIGINT or SIGTERM has arrived.

@@ -121,6 +121,7 @@ fn copy_live_frames(
     new: &File,
     slots: &[Slot],
     first_id: u64,
+    background: &mut super::Background,
 ) -> io::Result<(Vec<Slot>, u64)> {
     // Stretches of a few dozen KB: each `pread` and `pwrite` is short.
     const STRETCH: usize = 256;
@@ -132,6 +133,7 @@ fn copy_live_frames(
     let mut new_slots = Vec::with_capacity(slots.len());
     let mut buf = Vec::new();
     for stretch in slots.chunks(STRETCH) {
+        background.tick();
         let mut live = stretch.iter().filter(|s| !s.deleted() && !s.is_empty());
         let Some(first) = live.next() else {
             new_slots.extend(stretch.iter().map(|_| Slot::hole()));
@@ -601,7 +603,7 @@ impl CommentLog {
                 // done at normal priority, so that a post never waits for
                 // a starved thread; the write after it, at the lowest.
                 let cp = me.checkpoint_copy();
-                super::background_thread_started();
+                let _background = super::Background::start();
                 if let Err(e) = me.checkpoint_write(&cp) {
                     eprintln!("comment index checkpoint failed (will retry later): {e}");
                 }
@@ -704,8 +706,8 @@ impl CommentLog {
             std::thread::Builder::new()
                 .name("comment-copy".into())
                 .spawn_scoped(scope, || {
-                    super::background_thread_started();
-                    copy_live_frames(&old_file, &new_file, &slots, first_id)
+                    let mut background = super::Background::start();
+                    copy_live_frames(&old_file, &new_file, &slots, first_id, &mut background)
                 })?
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the comment log copy panicked")))

@@ -58,20 +58,54 @@ use dir::{context, invalid, DataDir, FileName, Found, FORMAT1_JOURNAL};
 use entry::Entry;
 use state_log::{StateLog, StateReport};
 
-static BACKGROUND_SETUP: OnceLock<fn()> = OnceLock::new();
-
-/// Sets what every background thread of the storage (the compactor, the
-/// comment index checkpoint) runs first. The binary passes
-/// `server::lower_thread_priority`, so that compaction runs in the time the
-/// request threads leave; storage itself makes no such system call.
-pub fn set_background_thread_setup(setup: fn()) {
-    let _ = BACKGROUND_SETUP.set(setup);
+/// How the binary sets the scheduling priority of the storage's
+/// background work (the compactions' folds and copies, the index
+/// checkpoint's write); storage itself makes no such system call.
+#[derive(Debug, Clone, Copy)]
+pub struct BackgroundPriority {
+    /// At the start: the lowest there is (the binary: `SCHED_IDLE`), so
+    /// that the work runs in the time the request threads leave.
+    pub lowest: fn(),
+    /// After [`crate::limits::BACKGROUND_RAISE_AFTER`]: low but never
+    /// starved (the binary: nice 19), so that a CPU that is never idle
+    /// still finishes a compaction.
+    pub low: fn(),
 }
 
-/// Called at the start of each background thread.
-fn background_thread_started() {
-    if let Some(setup) = BACKGROUND_SETUP.get() {
-        setup();
+static BACKGROUND: OnceLock<BackgroundPriority> = OnceLock::new();
+
+/// Sets the priorities of background work (once; later calls are ignored).
+pub fn set_background_priority(p: BackgroundPriority) {
+    let _ = BACKGROUND.set(p);
+}
+
+/// A piece of background work on the current thread: at the lowest
+/// priority from [`Background::start`], raised by [`Background::tick`]
+/// once it has run for `BACKGROUND_RAISE_AFTER`.
+pub(crate) struct Background {
+    started: std::time::Instant,
+    raised: bool,
+}
+
+impl Background {
+    pub(crate) fn start() -> Background {
+        if let Some(p) = BACKGROUND.get() {
+            (p.lowest)();
+        }
+        Background {
+            started: std::time::Instant::now(),
+            raised: false,
+        }
+    }
+
+    /// Called now and then by the work.
+    pub(crate) fn tick(&mut self) {
+        if !self.raised && self.started.elapsed() >= crate::limits::BACKGROUND_RAISE_AFTER {
+            self.raised = true;
+            if let Some(p) = BACKGROUND.get() {
+                (p.low)();
+            }
+        }
     }
 }
 

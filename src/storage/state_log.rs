@@ -38,7 +38,7 @@
 //! is missing, and files of neither are removed at start. The server keeps
 //! serving throughout: only the rotation waits for one flush. Steps 2 and
 //! 3 run on a thread of their own at the lowest priority (see
-//! [`super::set_background_thread_setup`]); the rotation, which writers
+//! [`super::set_background_priority`]); the rotation, which writers
 //! wait for, and the manifest stay at normal priority.
 
 use std::fs::{self, File, OpenOptions};
@@ -591,8 +591,8 @@ impl StateLog {
             std::thread::Builder::new()
                 .name("state-fold".into())
                 .spawn_scoped(scope, || {
-                    super::background_thread_started();
-                    self.fold_into_snapshot(snapshot, last_segment, next)
+                    let mut background = super::Background::start();
+                    self.fold_into_snapshot(snapshot, last_segment, next, &mut background)
                 })?
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the compaction's fold panicked")))
@@ -623,6 +623,7 @@ impl StateLog {
         snapshot: u64,
         last_segment: u64,
         next: u64,
+        background: &mut super::Background,
     ) -> io::Result<CompactReport> {
         let now = faults::unix_now();
         let mut live = LiveState::new();
@@ -635,15 +636,22 @@ impl StateLog {
         for g in snapshot..=last_segment {
             let path = self.dir.file(FileName::StateSegment(g));
             let bytes = read_in_steps(&path)?;
+            let mut n = 0u32;
             let scan = scan_frames(&bytes, |_, kind, payload| {
+                n = n.wrapping_add(1);
+                if n.is_multiple_of(4096) {
+                    background.tick();
+                }
                 let entry = Entry::decode(kind, payload).map_err(|e| format!("{e:?}"))?;
                 live.apply(entry, now).map_err(|e| format!("{e:?}"))
             })
             .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
             folded += scan.valid_len as u64;
+            background.tick();
         }
         faults::compaction_point("folded");
-        let snapshot_bytes = self.write_snapshot(next, &live)?;
+        background.tick();
+        let snapshot_bytes = self.write_snapshot(next, &live, background)?;
         Ok(CompactReport {
             generation: next,
             journal_bytes: folded,
@@ -656,7 +664,12 @@ impl StateLog {
 
     /// Writes `state-G.snap` from `live`: temp file, fsync, rename, fsync
     /// the directory. Returns its size.
-    fn write_snapshot(&self, g: u64, live: &LiveState) -> io::Result<u64> {
+    fn write_snapshot(
+        &self,
+        g: u64,
+        live: &LiveState,
+        background: &mut super::Background,
+    ) -> io::Result<u64> {
         let name = FileName::StateSnapshot(g).to_name();
         let tmp = self.dir.path().join(format!("{name}.tmp"));
         let file = File::create(&tmp).map_err(|e| context(&tmp, e))?;
@@ -677,6 +690,7 @@ impl StateLog {
                 return;
             }
             if buf.len() >= 32 * 1024 {
+                background.tick();
                 written += buf.len() as u64;
                 result = out.write_all(&buf);
                 buf.clear();
