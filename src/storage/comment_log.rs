@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::dir::{context, invalid, DataDir, FileName, IO_STEP};
-use super::entry::{comment_payload, decode_comment, Entry};
+use super::entry::{comment_payload, decode_comment_text, Entry};
 use super::faults;
 use super::frame::{append_frame, frame_payload, scan_frames, Tail};
 use super::index::{decode_index, encode_index, Checkpoint, Slot};
@@ -64,42 +64,55 @@ pub type PostDone = Box<dyn FnOnce(io::Result<StoredComment>) + Send>;
 /// Reads the frames of `picked` (in log order) with as few `pread`s as
 /// the gaps between them allow.
 fn read_slots(file: &File, picked: Vec<(u64, Slot, Arc<str>)>) -> io::Result<Vec<StoredComment>> {
-    let mut out = Vec::with_capacity(picked.len());
-    let mut buf = Vec::new();
-    let mut i = 0;
-    while i < picked.len() {
-        let first = picked[i].1.offset;
-        let mut j = i + 1;
-        while j < picked.len() && picked[j].1.offset - picked[j - 1].1.end() <= MAX_READ_GAP {
-            j += 1;
-        }
-        let end = picked[j - 1].1.end();
-        buf.resize((end - first) as usize, 0);
-        file.read_exact_at(&mut buf, first)?;
-        for (id, s, author) in &picked[i..j] {
-            let at = (s.offset - first) as usize;
-            let frame = &buf[at..at + s.len() as usize];
-            let view = frame_payload(frame)
-                .ok()
-                .and_then(|(_, p)| decode_comment(p).ok())
-                .filter(|v| v.id == *id)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "comment log: comment {id} is not at byte {} (the index \
-                         disagrees with the file)",
-                        s.offset
-                    ))
-                })?;
-            out.push(StoredComment {
-                id: *id,
-                created_at: view.created_at,
-                author: Arc::clone(author),
-                text: view.text.to_string(),
-            });
-        }
-        i = j;
+    thread_local! {
+        /// The bytes of the last page read on this thread, kept for the next.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    Ok(out)
+    BUF.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        let mut out = Vec::with_capacity(picked.len());
+        let mut i = 0;
+        while i < picked.len() {
+            let first = picked[i].1.offset;
+            let mut j = i + 1;
+            while j < picked.len() && picked[j].1.offset - picked[j - 1].1.end() <= MAX_READ_GAP {
+                j += 1;
+            }
+            let end = picked[j - 1].1.end();
+            let len = (end - first) as usize;
+            if buf.len() < len {
+                buf.resize(len, 0);
+            }
+            file.read_exact_at(&mut buf[..len], first)?;
+            for (id, s, author) in &picked[i..j] {
+                let at = (s.offset - first) as usize;
+                let frame = &buf[at..at + s.len() as usize];
+                let (_, created_at, text) = frame_payload(frame)
+                    .ok()
+                    .and_then(|(_, p)| decode_comment_text(p).ok())
+                    .filter(|v| v.0 == *id)
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "comment log: comment {id} is not at byte {} (the index \
+                             disagrees with the file)",
+                            s.offset
+                        ))
+                    })?;
+                out.push(StoredComment {
+                    id: *id,
+                    created_at,
+                    author: Arc::clone(author),
+                    text: text.to_string(),
+                });
+            }
+            i = j;
+        }
+        if buf.len() > 1 << 20 {
+            // A page of very long comments: do not keep its buffer.
+            *buf = Vec::new();
+        }
+        Ok(out)
+    })
 }
 
 /// What a compaction of the comment log did.

@@ -440,15 +440,50 @@ pub fn comment_payload(id: u64, created_at: i64, author: &str, text: &str) -> Ve
 
 /// Decodes a `Comment` payload without copying its strings.
 pub fn decode_comment(payload: &[u8]) -> Result<CommentView<'_>, EntryError> {
-    let mut r = Reader { rest: payload };
-    let view = CommentView {
-        id: r.u64()?,
-        created_at: r.i64()?,
-        author: r.str()?,
-        text: r.str()?,
-    };
-    r.finish()?;
-    Ok(view)
+    let c = CommentBytes::read(payload)?;
+    Ok(CommentView {
+        id: c.id,
+        created_at: c.created_at,
+        author: std::str::from_utf8(c.author).map_err(|_| EntryError::InvalidUtf8)?,
+        text: std::str::from_utf8(c.text).map_err(|_| EntryError::InvalidUtf8)?,
+    })
+}
+
+/// A comment's id, time and text, leaving the author's bytes unchecked: a
+/// page takes the author from the index's table of names, and checks only
+/// the text it hands out.
+pub fn decode_comment_text(payload: &[u8]) -> Result<(u64, i64, &str), EntryError> {
+    let c = CommentBytes::read(payload)?;
+    let text = std::str::from_utf8(c.text).map_err(|_| EntryError::InvalidUtf8)?;
+    Ok((c.id, c.created_at, text))
+}
+
+/// The fields of a comment payload, its strings as bytes.
+struct CommentBytes<'a> {
+    id: u64,
+    created_at: i64,
+    author: &'a [u8],
+    text: &'a [u8],
+}
+
+impl<'a> CommentBytes<'a> {
+    /// Reads a comment payload, exactly.
+    fn read(payload: &'a [u8]) -> Result<CommentBytes<'a>, EntryError> {
+        let mut r = Reader { rest: payload };
+        let id = r.u64()?;
+        let created_at = r.i64()?;
+        let n = r.u32()? as usize;
+        let author = r.take(n)?;
+        let n = r.u32()? as usize;
+        let text = r.take(n)?;
+        r.finish()?;
+        Ok(CommentBytes {
+            id,
+            created_at,
+            author,
+            text,
+        })
+    }
 }
 
 #[cfg(test)]
