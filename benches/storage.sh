@@ -14,7 +14,8 @@
 # usage: benches/storage.sh [--part comments|compaction|churn|all] [--no-build]
 #          [--binary PATH] [--fi-binary PATH] [--label TEXT] [--rounds N]
 #          [--duration S] [--comments N] [--text-bytes N] [--restarts N]
-#          [--live-sessions N] [--churn-delay-ms N] [--pairs N] [--tmp DIR]
+#          [--live-sessions N] [--churn-delay-ms N] [--delay-ms N] [--pairs N]
+#          [--tmp DIR]
 # Needs wrk, taskset and python3. Each part runs under
 # `flock /tmp/stateful-bench.lock` so it never overlaps another benchmark.
 set -euo pipefail
@@ -29,9 +30,9 @@ while [[ $# -gt 0 ]]; do
     --fi-binary) FI_BINARY=$2; shift 2 ;;
     --label|--rounds|--duration|--tmp) COMMON+=("$1" "$2"); shift 2 ;;
     --comments|--text-bytes|--restarts) COMMENTS+=("$1" "$2"); shift 2 ;;
-    --live-sessions|--churn-delay-ms) COMPACTION+=("$1" "$2"); shift 2 ;;
+    --live-sessions|--churn-delay-ms|--delay-ms) COMPACTION+=("$1" "$2"); shift 2 ;;
     --pairs) CHURN=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "storage.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

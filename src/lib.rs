@@ -81,9 +81,10 @@ pub fn exit_status(error: &io::Error) -> u8 {
 pub fn run(config: config::Config) -> io::Result<()> {
     // First, so a stop asked for during start-up is a clean stop too.
     server::install_signal_handlers();
-    storage::set_background_priority(storage::BackgroundPriority {
-        lowest: server::lowest_thread_priority,
-        low: server::low_thread_priority,
+    storage::set_background_hooks(storage::BackgroundHooks {
+        start: server::background_started,
+        raise: server::low_thread_priority,
+        end: server::background_ended,
     });
     // Loaded before anything binds, so a refused key file exits at once.
     let token_keys = load_token_keys(&config)?;

@@ -180,3 +180,9 @@ pub const COMMENT_COMPACT_DEAD_PERCENT: u64 = 50;
 /// long it continues at nice 19, which a CPU that is never idle still gives
 /// about 1.5 % of its time, so a compaction always finishes.
 pub const BACKGROUND_RAISE_AFTER: Duration = Duration::from_secs(2);
+/// While background work runs, an event loop whose last wait found events
+/// polls (`epoll_wait` with no timeout) this long before it sleeps, so that
+/// the next request rarely has to take the CPU back from that work (see
+/// `server::background_started`). Never while no background work runs:
+/// an idle server spends nothing on it.
+pub const BACKGROUND_POLL: Duration = Duration::from_micros(50);

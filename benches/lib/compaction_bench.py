@@ -34,13 +34,14 @@ from storage_bench import HERE, PASSWORD, USER, Server, session  # noqa: E402
 NEVER = str(10**15)
 
 
-def wrk_latency(server, path, cookie, seconds, client_cpus):
+def wrk_latency(server, path, cookie, seconds, client_cpus, delay_ms):
+    env = dict(os.environ, BENCH_DELAY_MS=str(delay_ms))
     args = ["taskset", "-c", client_cpus, "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency",
             "-s", os.path.join(HERE, "wrk.lua")]
     if cookie:
         args += ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run(args + [f"http://127.0.0.1:{server.port}{path}"],
-                         capture_output=True, text=True, check=False)
+                         env=env, capture_output=True, text=True, check=False)
     m = re.search(r"BENCH_WRK requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+)"
                   r".* status=(\d+)", out.stdout)
     if not m:
@@ -87,6 +88,9 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--churn-delay-ms", type=int, default=1)
+    ap.add_argument("--delay-ms", type=int, default=0,
+                    help="pause of each of the 50 connections before each request: "
+                         "0 saturates the server; 2 is about 20,000 req/s")
     ap.add_argument("--server-cpus", default="0")
     ap.add_argument("--client-cpus", default="1")
     ap.add_argument("--tmp", default=None)
@@ -114,8 +118,10 @@ def main():
                 cookie = counts[mode]["cookie"]
                 c = churn(s, 2 * a.duration + 4, a.churn_delay_ms, a.client_cpus)
                 time.sleep(1)
-                got = {"me": wrk_latency(s, "/me", cookie, a.duration, a.client_cpus),
-                       "healthz": wrk_latency(s, "/healthz", None, a.duration, a.client_cpus)}
+                got = {"me": wrk_latency(s, "/me", cookie, a.duration, a.client_cpus,
+                                         a.delay_ms),
+                       "healthz": wrk_latency(s, "/healthz", None, a.duration, a.client_cpus,
+                                              a.delay_ms)}
                 c.wait()
                 results[mode].append(got)
         for mode, s in servers:
@@ -126,8 +132,10 @@ def main():
         def med(mode, route, key):
             return statistics.median(x[route][key] for x in results[mode])
 
+        load = (f"50 connections, {a.delay_ms} ms between requests" if a.delay_ms
+                else "50 connections, saturating")
         print(f"\n### compaction pauses: {a.label}, {a.live_sessions} live sessions, "
-              f"login/logout churn, {a.rounds} rounds of {a.duration} s per route\n")
+              f"login/logout churn, {load}, {a.rounds} rounds of {a.duration} s per route\n")
         print("| route | p50 without | p99 without | p99 during compactions | p99 ratio "
               "| req/s without | req/s during |")
         print("|---|---|---|---|---|---|---|")

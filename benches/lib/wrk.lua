@@ -4,6 +4,8 @@
 --   BENCH_METHOD   request method (default GET)
 --   BENCH_BODY     request body; when set, Content-Type: application/json is added
 --   BENCH_DEPTH    requests per write (HTTP/1.1 pipelining) when > 1
+--   BENCH_DELAY_MS pause of each connection before each request (a paced,
+--                  below-capacity load: about connections * 1000 / ms req/s)
 -- Extra headers (Cookie, Connection: close) come from wrk's own -H flags, which
 -- wrk.format() and the static request both include.
 --
@@ -20,6 +22,7 @@
 local method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
 local depth = tonumber(os.getenv("BENCH_DEPTH") or "1") or 1
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0") or 0
 
 wrk.method = method
 if body and body ~= "" then
@@ -35,6 +38,12 @@ if depth > 1 then
   end
   request = function()
     return batch
+  end
+end
+
+if pause > 0 then
+  delay = function()
+    return pause
   end
 end
 

@@ -26,7 +26,7 @@ use super::sys::{
     self, EpollEvent, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP,
 };
 use super::{Handler, Timeouts};
-use crate::limits::SHUTDOWN_GRACE;
+use crate::limits::{BACKGROUND_POLL, SHUTDOWN_GRACE};
 
 /// Tokens of the loop's own descriptors (connection tokens stay far below).
 const LISTENER: Token = u64::MAX;
@@ -106,6 +106,8 @@ impl EventLoop {
         let mut events = vec![EpollEvent::ZERO; EVENTS_PER_WAIT];
         let mut next_tick = Instant::now() + TICK;
         let mut stop_by: Option<Instant> = None;
+        // Whether the last wait found events (see `poll_briefly`).
+        let mut busy = false;
         loop {
             // Connections that yielded mid-input run again without waiting.
             let timeout = if self.again.is_empty() {
@@ -116,7 +118,14 @@ impl EventLoop {
             } else {
                 0
             };
-            let n = sys::epoll_wait_into(&self.epoll, &mut events, timeout)?;
+            let mut n = 0;
+            if timeout > 0 && busy && super::background_running() {
+                n = self.poll_briefly(&mut events)?;
+            }
+            if n == 0 {
+                n = sys::epoll_wait_into(&self.epoll, &mut events, timeout)?;
+            }
+            busy = n > 0;
             self.now = Instant::now();
             self.clock.refresh();
             for token in std::mem::take(&mut self.again) {
@@ -168,6 +177,19 @@ impl EventLoop {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Waits for events without sleeping, for at most `BACKGROUND_POLL`:
+    /// while background work runs, sleeping would hand the CPU to it.
+    fn poll_briefly(&self, events: &mut [EpollEvent]) -> io::Result<usize> {
+        let until = Instant::now() + BACKGROUND_POLL;
+        loop {
+            let n = sys::epoll_wait_into(&self.epoll, events, 0)?;
+            if n > 0 || Instant::now() >= until {
+                return Ok(n);
+            }
+            std::hint::spin_loop();
         }
     }
 

@@ -105,11 +105,30 @@ pub fn install_signal_handlers() {
     sys::install_signal_handlers();
 }
 
-/// Puts the calling thread at the lowest scheduling priority
-/// (`SCHED_IDLE`, nice 19): for background work that must not delay
-/// requests. A failure is said once on stderr and otherwise ignored.
-pub fn lowest_thread_priority() {
+/// Pieces of background work running now (see [`background_started`]).
+static BACKGROUND_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// A piece of background work that must not delay requests starts on the
+/// calling thread: it goes to the lowest scheduling priority
+/// (`SCHED_IDLE`, nice 19; a failure is said once on stderr and otherwise
+/// ignored), and until [`background_ended`] the event loops poll for
+/// [`crate::limits::BACKGROUND_POLL`] before they sleep. A loop that sleeps
+/// hands its CPU to that work, and taking it back costs a reschedule
+/// interrupt, far dearer on a virtual CPU than on bare metal (measured:
+/// `benches/README.md`, "Compaction pauses").
+pub fn background_started() {
     said_once(sys::lowest_thread_priority());
+    BACKGROUND_RUNNING.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The piece of background work of [`background_started`] is over.
+pub fn background_ended() {
+    BACKGROUND_RUNNING.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Whether background work is running now.
+pub(crate) fn background_running() -> bool {
+    BACKGROUND_RUNNING.load(Ordering::Relaxed) > 0
 }
 
 /// Puts the calling thread at a low priority that is never starved

@@ -58,30 +58,34 @@ use dir::{context, invalid, DataDir, FileName, Found, FORMAT1_JOURNAL};
 use entry::Entry;
 use state_log::{StateLog, StateReport};
 
-/// How the binary sets the scheduling priority of the storage's
-/// background work (the compactions' folds and copies, the index
-/// checkpoint's write); storage itself makes no such system call.
+/// How the binary runs the storage's background work (the compactions'
+/// folds and copies, the index checkpoint's write) beside requests;
+/// storage itself makes no such system call.
 #[derive(Debug, Clone, Copy)]
-pub struct BackgroundPriority {
-    /// At the start: the lowest there is (the binary: `SCHED_IDLE`), so
-    /// that the work runs in the time the request threads leave.
-    pub lowest: fn(),
+pub struct BackgroundHooks {
+    /// On the thread that starts a piece of work: the lowest priority
+    /// there is (the binary: `SCHED_IDLE`), so that the work runs in the
+    /// time the request threads leave; the binary also counts the work as
+    /// running (its event loops then poll a moment before they sleep).
+    pub start: fn(),
     /// After [`crate::limits::BACKGROUND_RAISE_AFTER`]: low but never
     /// starved (the binary: nice 19), so that a CPU that is never idle
     /// still finishes a compaction.
-    pub low: fn(),
+    pub raise: fn(),
+    /// When the piece of work is over (on the same thread).
+    pub end: fn(),
 }
 
-static BACKGROUND: OnceLock<BackgroundPriority> = OnceLock::new();
+static BACKGROUND: OnceLock<BackgroundHooks> = OnceLock::new();
 
-/// Sets the priorities of background work (once; later calls are ignored).
-pub fn set_background_priority(p: BackgroundPriority) {
-    let _ = BACKGROUND.set(p);
+/// Sets the background hooks (once; later calls are ignored).
+pub fn set_background_hooks(hooks: BackgroundHooks) {
+    let _ = BACKGROUND.set(hooks);
 }
 
 /// A piece of background work on the current thread: at the lowest
 /// priority from [`Background::start`], raised by [`Background::tick`]
-/// once it has run for `BACKGROUND_RAISE_AFTER`.
+/// once it has run for `BACKGROUND_RAISE_AFTER`, over when dropped.
 pub(crate) struct Background {
     started: std::time::Instant,
     raised: bool,
@@ -89,8 +93,8 @@ pub(crate) struct Background {
 
 impl Background {
     pub(crate) fn start() -> Background {
-        if let Some(p) = BACKGROUND.get() {
-            (p.lowest)();
+        if let Some(h) = BACKGROUND.get() {
+            (h.start)();
         }
         Background {
             started: std::time::Instant::now(),
@@ -102,9 +106,17 @@ impl Background {
     pub(crate) fn tick(&mut self) {
         if !self.raised && self.started.elapsed() >= crate::limits::BACKGROUND_RAISE_AFTER {
             self.raised = true;
-            if let Some(p) = BACKGROUND.get() {
-                (p.low)();
+            if let Some(h) = BACKGROUND.get() {
+                (h.raise)();
             }
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(h) = BACKGROUND.get() {
+            (h.end)();
         }
     }
 }

@@ -38,7 +38,7 @@
 //! is missing, and files of neither are removed at start. The server keeps
 //! serving throughout: only the rotation waits for one flush. Steps 2 and
 //! 3 run on a thread of their own at the lowest priority (see
-//! [`super::set_background_priority`]); the rotation, which writers
+//! [`super::set_background_hooks`]); the rotation, which writers
 //! wait for, and the manifest stay at normal priority.
 
 use std::fs::{self, File, OpenOptions};
