@@ -12,6 +12,7 @@ use std::time::Instant;
 use stateful::app::store::{MemoryStore, Store, UserRecord};
 use stateful::crypto::base64::decode_url;
 use stateful::crypto::{hmac_sha256, Backend, HmacSha256Key};
+use stateful::http::request::parse_request_head;
 use stateful::json::parse_object;
 use stateful::jwt::{verify, Claims, KeySet};
 use stateful::limits::SESSION_TTL;
@@ -55,6 +56,14 @@ fn main() {
     let session = store
         .create_session("bench", "bench", NOW, SESSION_TTL)
         .expect("memory store");
+    // The heads wrk sends in the `me` and `me_token` scenarios.
+    let cookie_head = format!(
+        "GET /me HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nCookie: sessionid={}\r\n\r\n",
+        session.id
+    );
+    let token_head = format!(
+        "GET /me HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
     let portable = HmacSha256Key::with_backend(Backend::Portable, &[7; 32]);
     let fastest = HmacSha256Key::new(&[7; 32]);
     println!(
@@ -119,6 +128,18 @@ fn main() {
                         .token_status(black_box("bench"), "AAECAwQFBgcICQoLDA0ODw", NOW)
                         .is_ok(),
                 );
+            }),
+        ),
+        (
+            "parse the request head, token (HTTP parser)",
+            time(|| {
+                black_box(parse_request_head(black_box(token_head.as_bytes())).is_ok());
+            }),
+        ),
+        (
+            "parse the request head, cookie, for comparison",
+            time(|| {
+                black_box(parse_request_head(black_box(cookie_head.as_bytes())).is_ok());
             }),
         ),
         (

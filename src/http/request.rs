@@ -31,7 +31,7 @@
 use std::ops::Range;
 
 use super::syntax::{
-    find_lf, is_field_value_byte, is_target_byte, is_token, list_items, strip_cr, trim_ows,
+    find_bad_field_value_byte, find_lf, is_target_byte, is_token, list_items, strip_cr, trim_ows,
 };
 use crate::limits::{
     MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_LEADING_EMPTY_LINES, MAX_REQUEST_LINE,
@@ -447,8 +447,8 @@ fn parse_field_line(
         });
     }
     let raw_value = &l[colon + 1..];
-    if let Some(&bad) = raw_value.iter().find(|&&b| !is_field_value_byte(b)) {
-        return Err(match bad {
+    if let Some(bad) = find_bad_field_value_byte(raw_value) {
+        return Err(match raw_value[bad] {
             b'\r' => HeadError::BareCr,
             0 => HeadError::Nul,
             _ => HeadError::InvalidFieldValue,

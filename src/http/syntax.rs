@@ -88,12 +88,84 @@ pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// The index of the LF that ends the line starting at `from`, if any.
+///
+/// Eight bytes at a time (the bytes of a head are mostly long field
+/// values: a bearer token, a cookie).
 #[inline]
 pub fn find_lf(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?
+    let tail = buf.get(from..)?;
+    let mut words = tail.chunks_exact(8);
+    let mut offset = from;
+    for word in &mut words {
+        let hits = zero_bytes(load(word) ^ splat(b'\n'));
+        if hits != 0 {
+            return Some(offset + first_flagged(hits));
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
         .iter()
         .position(|&b| b == b'\n')
-        .map(|i| from + i)
+        .map(|i| offset + i)
+}
+
+/// The index of the first byte of `value` that may not appear in a field
+/// value (see [`is_field_value_byte`]), if any. Eight bytes at a time: a
+/// word with no CTL and no DEL is all allowed; one with either (HTAB is a
+/// CTL that is allowed) is looked at byte by byte.
+#[inline]
+pub fn find_bad_field_value_byte(value: &[u8]) -> Option<usize> {
+    let mut words = value.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let w = load(word);
+        if bytes_below(w, 0x20) | zero_bytes(w ^ splat(0x7F)) != 0 {
+            if let Some(i) = word.iter().position(|&b| !is_field_value_byte(b)) {
+                return Some(offset + i);
+            }
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| !is_field_value_byte(b))
+        .map(|i| offset + i)
+}
+
+/// Eight bytes as one little-endian word: byte `i` of the slice is byte
+/// `i` of the word, counted from the least significant.
+#[inline]
+fn load(eight: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(eight);
+    u64::from_le_bytes(w)
+}
+
+/// A word with `b` in each of its eight bytes.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// A word whose bytes have their top bit set where `w`'s byte is below
+/// `n` (`n` at most 0x80). Exact up to the first such byte; bytes after it
+/// may be flagged too (a borrow runs on), which [`first_flagged`] ignores.
+#[inline]
+fn bytes_below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(splat(n)) & !w & splat(0x80)
+}
+
+/// [`bytes_below`] 1: where `w`'s bytes are zero.
+#[inline]
+fn zero_bytes(w: u64) -> u64 {
+    bytes_below(w, 1)
+}
+
+/// The index of the first flagged byte of a non-zero flag word.
+#[inline]
+fn first_flagged(flags: u64) -> usize {
+    (flags.trailing_zeros() / 8) as usize
 }
 
 /// The line `buf[start..lf]` without its line end: CRLF or a bare LF.
@@ -123,6 +195,51 @@ mod tests {
         assert!(!is_field_value_byte(0x7F));
         assert!(!is_target_byte(b' '));
         assert!(!is_target_byte(0x80));
+    }
+
+    /// The word-at-a-time scans answer as a byte-by-byte scan would, for
+    /// every position of every byte of interest, in any surroundings.
+    #[test]
+    fn word_scans_match_byte_scans() {
+        let fillers: &[u8] = &[b'a', b' ', 0x80, 0xFF, b'\t', 0x21, 0x7E];
+        let specials: &[u8] = &[b'\n', b'\r', 0, 0x7F, 0x1F, b'\t', 0x20, 0x0B, 0x81];
+        for len in 0..40 {
+            for &fill in fillers {
+                for &special in specials {
+                    for at in 0..=len {
+                        let mut buf = vec![fill; len];
+                        if at < len {
+                            buf[at] = special;
+                        }
+                        for from in [0, 1, 3, 9] {
+                            let slow = buf
+                                .get(from..)
+                                .and_then(|t| t.iter().position(|&b| b == b'\n'))
+                                .map(|i| from + i);
+                            assert_eq!(find_lf(&buf, from), slow, "{buf:?} from {from}");
+                        }
+                        let slow = buf.iter().position(|&b| !is_field_value_byte(b));
+                        assert_eq!(find_bad_field_value_byte(&buf), slow, "{buf:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_scans_match_byte_scans_on_any_bytes(
+            buf in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            from in 0usize..70,
+        ) {
+            let slow = buf
+                .get(from..)
+                .and_then(|t| t.iter().position(|&b| b == b'\n'))
+                .map(|i| from + i);
+            proptest::prop_assert_eq!(find_lf(&buf, from), slow);
+            let slow = buf.iter().position(|&b| !is_field_value_byte(b));
+            proptest::prop_assert_eq!(find_bad_field_value_byte(&buf), slow);
+        }
     }
 
     #[test]
