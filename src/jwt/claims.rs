@@ -16,7 +16,7 @@ use crate::limits::{TOKEN_JTI_MAX, TOKEN_LEEWAY, TOKEN_TTL};
 
 /// The claims of a decoded payload, checked at `now`.
 pub(super) fn read_claims(json: &[u8], now: i64) -> Result<Claims, JwtError> {
-    match std::str::from_utf8(json).ok().and_then(canonical) {
+    match canonical(json) {
         Some((sub, iat, exp, jti)) => check(
             Fields {
                 sub: Some(Value::String(sub.into())),
@@ -97,33 +97,34 @@ fn check(f: Fields<'_>, now: i64) -> Result<Claims, JwtError> {
 }
 
 /// `sub`, `iat`, `exp`, `jti` of claims spelled exactly as the signer
-/// writes them; `None` for any other spelling.
-fn canonical(json: &str) -> Option<(&str, i64, i64, &str)> {
-    let rest = json.strip_prefix(r#"{"sub":""#)?;
+/// writes them; `None` for any other spelling. Only the two strings' bytes
+/// are checked as UTF-8: everything else the layout allows is ASCII.
+fn canonical(json: &[u8]) -> Option<(&str, i64, i64, &str)> {
+    let rest = json.strip_prefix(br#"{"sub":""#)?;
     let (sub, rest) = plain_string(rest)?;
-    let (iat, rest) = integer(rest.strip_prefix(r#","iat":"#)?)?;
-    let (exp, rest) = integer(rest.strip_prefix(r#","exp":"#)?)?;
-    let (jti, rest) = plain_string(rest.strip_prefix(r#","jti":""#)?)?;
-    (rest == "}").then_some((sub, iat, exp, jti))
+    let (iat, rest) = integer(rest.strip_prefix(br#","iat":"#)?)?;
+    let (exp, rest) = integer(rest.strip_prefix(br#","exp":"#)?)?;
+    let (jti, rest) = plain_string(rest.strip_prefix(br#","jti":""#)?)?;
+    (rest == b"}").then_some((sub, iat, exp, jti))
 }
 
 /// A string's content up to its closing quote, if it has no escape and no
-/// control character; and what follows the quote.
-fn plain_string(s: &str) -> Option<(&str, &str)> {
+/// control character and is UTF-8; and what follows the quote.
+fn plain_string(s: &[u8]) -> Option<(&str, &[u8])> {
     let end = s
-        .bytes()
-        .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
-    if s.as_bytes()[end] != b'"' {
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if s[end] != b'"' {
         return None;
     }
-    Some((s.get(..end)?, s.get(end + 1..)?))
+    Some((std::str::from_utf8(&s[..end]).ok()?, &s[end + 1..]))
 }
 
 /// A JSON integer (`-?(0|[1-9][0-9]*)`) that fits an `i64`, and what
 /// follows it. A fraction or exponent after it is left in the rest, where
 /// the caller's next expected text will not match it.
-fn integer(s: &str) -> Option<(i64, &str)> {
-    let bytes = s.as_bytes();
+fn integer(s: &[u8]) -> Option<(i64, &[u8])> {
+    let bytes = s;
     let negative = bytes.first() == Some(&b'-');
     let digits = &bytes[usize::from(negative)..];
     let count = digits.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -152,7 +153,7 @@ fn integer(s: &str) -> Option<(i64, &str)> {
             n.checked_neg()?
         }
     };
-    Some((n, s.get(usize::from(negative) + count..)?))
+    Some((n, &s[usize::from(negative) + count..]))
 }
 
 #[cfg(test)]
@@ -186,12 +187,25 @@ mod tests {
             ("{\"sub\":\"a\tb\",\"iat\":1,\"exp\":2,\"jti\":\"j\"}", false),
         ];
         for (json, short) in cases {
-            assert_eq!(canonical(json).is_some(), *short, "{json}");
+            assert_eq!(canonical(json.as_bytes()).is_some(), *short, "{json}");
             assert_eq!(
                 read_claims(json.as_bytes(), NOW),
                 read_claims_in_full(json.as_bytes(), NOW),
                 "{json}"
             );
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_by_both_paths() {
+        for json in [
+            &b"{\"sub\":\"a\xff\",\"iat\":1,\"exp\":2,\"jti\":\"j\"}"[..],
+            b"{\"sub\":\"a\",\"iat\":1,\"exp\":2,\"jti\":\"\xc3\"}",
+            b"{\"sub\":\"a\",\"iat\":1,\"exp\":2,\"jti\":\"j\"}\xff",
+        ] {
+            assert_eq!(canonical(json), None);
+            assert!(read_claims(json, NOW).is_err());
+            assert_eq!(read_claims(json, NOW), read_claims_in_full(json, NOW));
         }
     }
 
