@@ -404,7 +404,11 @@ echo "bench: scenarios [$SCENARIOS], peers [$PEERS], ${DURATION}s each, $ROUNDS 
      "results in $OUT" >&2
 started=$(date +%s)
 for (( ROUND = 1; ROUND <= ROUNDS; ROUND++ )); do
-  for sc in $SCENARIOS; do
+  # Even rounds take the scenarios in reverse order, so that of two compared
+  # scenarios (me, me_token) neither always runs first.
+  order=$SCENARIOS
+  (( ROUND % 2 == 0 )) && order=$(printf '%s\n' $SCENARIOS | tac | tr '\n' ' ')
+  for sc in $order; do
     servers=(stateful)
     [[ $HEALTHZ_SCENARIOS == *" $sc "* ]] && read -r -a servers <<<"stateful $PEERS"
     # Round r starts with the r-th server, so that no server is always the
