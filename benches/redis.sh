@@ -6,8 +6,8 @@
 #   redis-nocache stateful --redis --redis-cache off (a Redis round trip per request)
 # and, with --tokens, the same GET /me with a bearer token (issue 19):
 #   memory-token  stateful without --redis, Authorization: Bearer
-#   redis-token   stateful --redis, Authorization: Bearer (the deny-list check
-#                 is a Redis round trip per request, on the worker pool)
+#   redis-token   stateful --redis, Authorization: Bearer (the deny-list facts
+#                 from the token caches, deferred like the cookie's lookup)
 # Each run: a fresh server (and, for the Redis ones, a fresh redis-server with
 # appendonly yes / appendfsync always in a temp dir), one signup and login, a
 # warm-up, then wrk with the session cookie. The table gives each server's

@@ -52,6 +52,14 @@ fn find(s: &RedisStore, ids: &[&str]) -> Result<Option<String>, StoreError> {
     found.map(|u| u.map(|u| u.to_string()))
 }
 
+/// `find_token_status`, waited for.
+fn find_token(s: &RedisStore, sub: &str, jti: &str, iat: i64) -> Result<TokenStatus, StoreError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    s.find_token_status(sub, jti, iat, Box::new(move |r| tx.send(r).unwrap()));
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("done is called")
+}
+
 /// Waits (polling) until the session cache has heard from Redis, so the
 /// cross-instance checks below exercise it.
 fn wait_cache_warm(s: &RedisStore, id: &str) {
@@ -215,6 +223,67 @@ fn users_sessions_comments_throttle_and_tokens_across_two_instances() {
     assert_eq!(
         b.token_status("alice", "j1", t + 10),
         Ok(TokenStatus::Revoked)
+    );
+
+    // Through b's token caches: once an answer is cached, a revocation, a
+    // logout-all or a new user on a reaches b at once (the caches track
+    // every key under their prefixes, absent ones included).
+    let iat = now() + 100;
+    let end = Instant::now() + Duration::from_secs(5);
+    while b.token_cache_stats().0 == 0 {
+        assert!(Instant::now() < end, "the token caches never answered");
+        let _ = b.token_status("alice", "warm", iat);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let hits = b.token_cache_stats().0;
+    for round in 0..100 {
+        let jti = format!("round-{round}");
+        for _ in 0..2 {
+            assert_eq!(
+                b.token_status("alice", &jti, iat),
+                Ok(TokenStatus::Valid),
+                "round {round}"
+            );
+            assert_eq!(find_token(&b, "alice", &jti, iat), Ok(TokenStatus::Valid));
+        }
+        a.revoke_token(&jti, now() + 900).unwrap();
+        assert_eq!(
+            b.token_status("alice", &jti, iat),
+            Ok(TokenStatus::Revoked),
+            "round {round}: revoked on a, seen by b"
+        );
+        assert_eq!(
+            find_token(&b, "alice", &jti, iat),
+            Ok(TokenStatus::Revoked),
+            "round {round}: revoked on a, seen by b's GET /me"
+        );
+    }
+    assert!(
+        b.token_cache_stats().0 >= hits + 200,
+        "b's token caches answered: {:?}",
+        b.token_cache_stats()
+    );
+    assert_eq!(b.token_status("alice", "kept", iat), Ok(TokenStatus::Valid));
+    assert_eq!(b.token_status("alice", "kept", iat), Ok(TokenStatus::Valid));
+    a.end_all_sessions("alice", iat).unwrap();
+    assert_eq!(
+        find_token(&b, "alice", "kept", iat),
+        Ok(TokenStatus::Revoked),
+        "logout-all on a, seen by b"
+    );
+    assert_eq!(
+        b.token_status("carol", "c1", iat),
+        Ok(TokenStatus::NoSuchUser)
+    );
+    assert_eq!(
+        b.token_status("carol", "c1", iat),
+        Ok(TokenStatus::NoSuchUser)
+    );
+    a.create_user("carol", user("hc")).unwrap();
+    assert_eq!(
+        find_token(&b, "carol", "c1", iat),
+        Ok(TokenStatus::Valid),
+        "a user created on a, seen by b"
     );
 
     // Comments: ids increase across instances, pages in order, deletes.

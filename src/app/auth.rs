@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use super::routes::{session_cookies, store_error};
-use super::store::{session_key, SessionInfo, TokenStatus};
+use super::store::{session_key, SessionInfo, StoreResult, TokenStatus};
 use super::{error, App};
 use crate::http::date::unix_now;
 use crate::http::{Request, Response};
@@ -156,13 +156,23 @@ pub fn require_session<'r>(
 
 /// The claims of a token that verifies and that the store still honours.
 pub fn verified_claims(app: &App, token: &[u8]) -> Result<Claims, Response> {
-    let claims = verify(token, &app.tokens, unix_now()).map_err(|_| invalid_token())?;
-    match app
-        .store
-        .token_status(&claims.sub, &claims.jti, claims.iat)
-        .map_err(store_error)?
-    {
-        TokenStatus::Valid => Ok(claims),
+    let claims = signed_claims(app, token)?;
+    honoured(app.store.token_status(&claims.sub, &claims.jti, claims.iat))?;
+    Ok(claims)
+}
+
+/// The claims of a token whose form, signature and times hold; the store
+/// is not asked yet (see [`honoured`]).
+pub fn signed_claims(app: &App, token: &[u8]) -> Result<Claims, Response> {
+    verify(token, &app.tokens, unix_now()).map_err(|_| invalid_token())
+}
+
+/// The store's verdict on a token: `Ok` if it still counts, else the
+/// answer to give (401 `invalid token`, or 503 for a store that cannot
+/// answer).
+pub fn honoured(status: StoreResult<TokenStatus>) -> Result<(), Response> {
+    match status.map_err(store_error)? {
+        TokenStatus::Valid => Ok(()),
         TokenStatus::Revoked | TokenStatus::NoSuchUser => Err(invalid_token()),
     }
 }

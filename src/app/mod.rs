@@ -378,10 +378,9 @@ impl Handler for App {
             return true;
         }
         if self.store.is_remote() {
-            // GET /me defers instead of blocking (see routes::me), unless a
-            // token may need the store's deny list.
-            let plain_me = path == "/me" && head.header("authorization").is_none();
-            return path != "/healthz" && !path.starts_with(assets::PREFIX) && !plain_me;
+            // GET /me defers instead of blocking, by cookie or by token
+            // (see routes::me).
+            return path != "/healthz" && !path.starts_with(assets::PREFIX) && path != "/me";
         }
         self.store.writes_block()
             && matches!(method, Method::Post | Method::Delete)

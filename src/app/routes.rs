@@ -268,21 +268,42 @@ fn change_password_inner(app: &App, req: &Request) -> Result<Response, Response>
 }
 
 /// `GET /me`: the user of the bearer token or of the session cookie.
-/// With a cookie and a remote store it is deferred: the store looks the
-/// session up together with other requests' (one Redis round trip for
-/// many), so no thread waits; a local store, or a session in Redis's local
-/// cache, answers at once. A token is checked at once (with a remote store
-/// on the worker pool, see `App::blocks`, since its deny list is remote).
+/// With a remote store it is deferred: the store looks the session (or the
+/// token's deny-list facts) up together with other requests' (one Redis
+/// round trip for many), so no thread waits; a local store, or an entry in
+/// Redis's local caches, answers at once.
 pub fn me(app: &App, req: &Request) -> Reply {
     match auth::bearer(req) {
         Bearer::Absent => {}
         // The claims name the user: no principal (and no copy of the name)
         // is needed to answer.
-        Bearer::Token(token) => {
+        Bearer::Token(token) if !app.store.is_remote() => {
             return Reply::Now(private(match auth::verified_claims(app, token) {
                 Ok(claims) => me_body(&claims.sub),
                 Err(refusal) => refusal,
             }))
+        }
+        // Through Redis: the deny list may need a round trip, which the
+        // store makes without holding this thread.
+        Bearer::Token(token) => {
+            let claims = match auth::signed_claims(app, token) {
+                Ok(claims) => claims,
+                Err(refusal) => return Reply::Now(private(refusal)),
+            };
+            return defer(|respond| {
+                let (sub, jti, iat) = (claims.sub.clone(), claims.jti, claims.iat);
+                app.store.find_token_status(
+                    &sub,
+                    &jti,
+                    iat,
+                    Box::new(move |status| {
+                        respond(private(match auth::honoured(status) {
+                            Ok(()) => me_body(&claims.sub),
+                            Err(refusal) => refusal,
+                        }))
+                    }),
+                )
+            });
         }
         Bearer::Ambiguous => return Reply::Now(private(auth::invalid_token())),
     }

@@ -101,6 +101,9 @@ pub enum TokenStatus {
 /// Called once with the outcome of [`Store::find_session_user`].
 pub type SessionUserDone = Box<dyn FnOnce(StoreResult<Option<Arc<str>>>) + Send>;
 
+/// Called once with the outcome of [`Store::find_token_status`].
+pub type TokenStatusDone = Box<dyn FnOnce(StoreResult<TokenStatus>) + Send>;
+
 /// Called once with the outcome of [`Store::post_comment`].
 pub type CommentDone = Box<dyn FnOnce(StoreResult<Comment>) + Send>;
 
@@ -248,6 +251,14 @@ pub trait Store: Send + Sync {
 
     /// Whether a token of `sub` with `jti`, issued at `iat`, still counts.
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus>;
+
+    /// [`Store::token_status`] for `GET /me` by token, calling `done` with
+    /// the outcome: a store that must wait on the network (Redis) may call
+    /// it later from another thread instead of holding one while it waits.
+    /// The default asks [`Store::token_status`].
+    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone) {
+        done(self.token_status(sub, jti, iat))
+    }
 
     // -- housekeeping -------------------------------------------------
 

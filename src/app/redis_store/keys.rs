@@ -54,6 +54,18 @@ impl Keys {
         format!("{}sessions:{{all}}", self.prefix)
     }
 
+    /// What every user key starts with (tracked by the token cache; the
+    /// `:sessions` and `:throttle` keys share it).
+    pub fn user_prefix(&self) -> String {
+        format!("{}user:", self.prefix)
+    }
+
+    /// What every revoked token's key starts with (tracked by the token
+    /// cache).
+    pub fn jti_prefix(&self) -> String {
+        format!("{}jti:", self.prefix)
+    }
+
     /// String with a TTL to the token's expiry: a revoked token's `jti`.
     pub fn revoked_jti(&self, jti: &str) -> String {
         format!("{}jti:{{{jti}}}", self.prefix)

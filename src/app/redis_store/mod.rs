@@ -13,13 +13,19 @@
 //! session is unchanged, and a logout anywhere reaches every instance's
 //! cache by Redis's invalidation push (see `redis::tracking`).
 //!
-//! `sessions` holds the session methods and the cache's use, `reply` the
-//! reading of replies into store values, `scripts` the Lua.
+//! A token's deny-list check is read through two caches of the same kind
+//! (the user's `rb` and existence, the `jti`'s absence or presence), and
+//! `GET /me` by token waits on no thread when they miss (`tokens`).
+//!
+//! `sessions` holds the session methods and the cache's use, `tokens` the
+//! token check, `reply` the reading of replies into store values,
+//! `scripts` the Lua.
 
 pub mod keys;
 mod reply;
 mod scripts;
 mod sessions;
+mod tokens;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -29,7 +35,7 @@ use std::time::{Duration, SystemTime};
 use super::comments::Comment;
 use super::store::{
     CommentDone, DeleteOutcome, NewSession, SessionInfo, SessionUserDone, Store, StoreError,
-    StoreResult, TokenStatus, UserRecord,
+    StoreResult, TokenStatus, TokenStatusDone, UserRecord,
 };
 use crate::crypto::fill_random;
 use crate::http::date::unix_seconds;
@@ -41,6 +47,7 @@ pub use keys::Keys;
 use reply::{array, bulk, comments_from, int, parse_i64, text, unavailable, unexpected};
 pub use sessions::SESSIONS_LISTED_MAX;
 use sessions::{write_touches, SessionParts};
+use tokens::TokenCaches;
 
 /// Threads sending batched session lookups (two, so one batch is on the
 /// wire while the next gathers).
@@ -57,6 +64,8 @@ pub struct RedisStore {
     keys: Keys,
     max_sessions: usize,
     sessions: SessionParts,
+    /// The token check's caches (`None` with `--redis-cache off`).
+    tokens: Option<Arc<TokenCaches>>,
     /// Session lookups of `GET /me` that the cache could not answer.
     batcher: Arc<Batcher>,
     /// Makes throttle entries unique across instances and calls.
@@ -75,13 +84,16 @@ impl RedisStore {
         cache: bool,
     ) -> std::io::Result<RedisStore> {
         let keys = Keys::new(prefix);
-        let cache = match cache {
-            true => Some(TrackedCache::start(
-                Arc::clone(&client),
-                &keys.session_prefix(),
-                SESSION_CACHE_MAX,
-            )?),
-            false => None,
+        let (cache, tokens) = match cache {
+            true => (
+                Some(TrackedCache::start(
+                    Arc::clone(&client),
+                    &keys.session_prefix(),
+                    SESSION_CACHE_MAX,
+                )?),
+                Some(Arc::new(TokenCaches::start(&client, &keys)?)),
+            ),
+            false => (None, None),
         };
         let (touches, queue) = sync_channel(TOUCH_QUEUE);
         let writer = Arc::clone(&client);
@@ -97,6 +109,7 @@ impl RedisStore {
             keys,
             max_sessions,
             sessions: SessionParts { cache, touches },
+            tokens,
             batcher,
             nonce_base: u64::from_le_bytes(seed),
             nonce: AtomicU64::new(0),
@@ -106,6 +119,12 @@ impl RedisStore {
     /// The session cache's hits and misses (zeros without a cache).
     pub fn cache_stats(&self) -> (u64, u64) {
         self.sessions.cache.as_ref().map_or((0, 0), |c| c.stats())
+    }
+
+    /// The token caches' hits and misses, both caches together (zeros
+    /// without them).
+    pub fn token_cache_stats(&self) -> (u64, u64) {
+        self.tokens.as_ref().map_or((0, 0), |t| t.stats())
     }
 
     /// Sends `p` and checks that no reply is an error.
@@ -424,26 +443,19 @@ impl Store for RedisStore {
     }
 
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus> {
-        let mut p = Pipeline::new();
-        p.cmd(&["HMGET", &self.keys.user(sub), "h", "rb"])
-            .cmd(&["EXISTS", &self.keys.revoked_jti(jti)]);
-        let replies = self.run(&p, Effect::Read)?;
-        let [h, rb] = array(&replies[0], "HMGET user")? else {
-            return Err(unexpected("HMGET user", &replies[0]));
-        };
-        if bulk(h, "user hash")?.is_none() {
-            return Ok(TokenStatus::NoSuchUser);
-        }
-        let revoked_before = bulk(rb, "revoked before")?.and_then(parse_i64);
-        if int(&replies[1], "EXISTS jti")? > 0 || revoked_before.is_some_and(|rb| iat <= rb) {
-            return Ok(TokenStatus::Revoked);
-        }
-        Ok(TokenStatus::Valid)
+        self.token_status_now(sub, jti, iat)
+    }
+
+    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone) {
+        self.find_token(sub, jti, iat, done)
     }
 
     fn sweep(&self, now: i64) -> usize {
         if let Some(cache) = &self.sessions.cache {
             cache.retain(|s| s.expires_at > now);
+        }
+        if let Some(tokens) = &self.tokens {
+            tokens.sweep(now);
         }
         let reply = self.run1(
             &[
