@@ -69,11 +69,22 @@ fn send(
     body: Option<&str>,
     cookie: Option<&str>,
 ) -> Option<Resp> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let cookie = cookie
         .map(|c| format!("Cookie: sessionid={c}\r\n"))
         .unwrap_or_default();
+    send_with(addr, method, path, body, &cookie)
+}
+
+/// [`send`] with `fields` (whole lines, CRLF-ended) in the head.
+fn send_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    fields: &str,
+) -> Option<Resp> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let body_head = body
         .map(|b| {
             format!(
@@ -83,7 +94,7 @@ fn send(
         })
         .unwrap_or_default();
     let raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{cookie}{body_head}\r\n{}",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{fields}{body_head}\r\n{}",
         body.unwrap_or("")
     );
     s.write_all(raw.as_bytes()).ok()?;
@@ -112,6 +123,14 @@ fn signup_and_login(addr: SocketAddr, name: &str) -> String {
     let r = post(addr, "/login", &credentials(name, PASSWORD), None);
     assert_eq!(r.status, 200, "{}", r.text());
     session_of(&r)
+}
+
+/// The `access_token` of a `POST /token` answer.
+fn access_token(r: &Resp) -> String {
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    let start = text.find("\"access_token\":\"").expect("access_token") + 16;
+    text[start..].split('"').next().unwrap().to_string()
 }
 
 /// Polls `f` until it is true (10 s at most).
@@ -454,15 +473,30 @@ fn stopped_redis(test: &str, flags: &[&str]) {
     let cookie = signup_and_login(lb, "erin");
     let stop = Arc::new(AtomicBool::new(false));
     let handles = writers(lb, cookie.clone(), 2, Arc::clone(&stop));
-    // Readers of /me, including the instances' cached sessions.
+    // Readers of /me, including the instances' cached sessions, and one
+    // by bearer token (from the instance that signed it, whose token
+    // caches hold its deny-list facts).
+    let token = access_token(&post(
+        c.instances[0].addr,
+        "/token",
+        &credentials("erin", PASSWORD),
+        None,
+    ));
     let me_outcomes = Arc::new(Mutex::new(Vec::new()));
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let (cookie, stop, out) = (cookie.clone(), Arc::clone(&stop), Arc::clone(&me_outcomes));
+    let readers: Vec<_> = (0..3)
+        .map(|i| {
+            let (stop, out) = (Arc::clone(&stop), Arc::clone(&me_outcomes));
+            let (to, fields) = match i {
+                2 => (
+                    c.instances[0].addr,
+                    format!("Authorization: Bearer {token}\r\n"),
+                ),
+                _ => (lb, format!("Cookie: sessionid={cookie}\r\n")),
+            };
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let started = Instant::now();
-                    let r = send(lb, "GET", "/me", None, Some(&cookie)).map_or(0, |r| r.status);
+                    let r = send_with(to, "GET", "/me", None, &fields).map_or(0, |r| r.status);
                     out.lock().unwrap().push((r, started.elapsed(), started));
                 }
             })
