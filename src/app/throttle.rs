@@ -88,6 +88,37 @@ impl LoginThrottle {
     }
 }
 
+/// Unix seconds as `Instant`s for the throttle: the stores are given the
+/// time in Unix seconds, the throttle counts in a clock that never goes
+/// back. Fixed at creation; a time before it maps to it.
+#[derive(Debug, Clone, Copy)]
+pub struct UnixEpoch {
+    base: Instant,
+    base_unix: i64,
+}
+
+impl UnixEpoch {
+    /// Now, in both clocks.
+    pub fn now() -> UnixEpoch {
+        UnixEpoch {
+            base: Instant::now(),
+            base_unix: crate::http::date::unix_now(),
+        }
+    }
+
+    /// The `Instant` of Unix second `unix`.
+    pub fn instant(&self, unix: i64) -> Instant {
+        let delta = unix - self.base_unix;
+        if delta >= 0 {
+            self.base + Duration::from_secs(delta as u64)
+        } else {
+            self.base
+                .checked_sub(Duration::from_secs(delta.unsigned_abs()))
+                .unwrap_or(self.base)
+        }
+    }
+}
+
 fn prune(times: &mut VecDeque<Instant>, now: Instant) {
     while times
         .front()
@@ -120,6 +151,18 @@ mod tests {
             )
             .is_some());
         assert_eq!(t.check("bob", now + LOGIN_THROTTLE_WINDOW), None);
+    }
+
+    #[test]
+    fn unix_seconds_map_to_instants() {
+        let e = UnixEpoch::now();
+        let base = e.instant(e.base_unix);
+        assert_eq!(e.instant(e.base_unix + 90) - base, Duration::from_secs(90));
+        assert!(e.instant(e.base_unix - 1) <= base);
+        assert!(
+            e.instant(i64::MIN / 2) <= base,
+            "far back: clamped, no panic"
+        );
     }
 
     #[test]

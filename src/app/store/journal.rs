@@ -9,7 +9,7 @@
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{
     CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
@@ -17,7 +17,7 @@ use super::{
 };
 use crate::app::comments::Comment;
 use crate::app::sessions::{cut_user_agent, is_session_id};
-use crate::app::throttle::LoginThrottle;
+use crate::app::throttle::{LoginThrottle, UnixEpoch};
 use crate::crypto::{session_id, sha256};
 use crate::storage::comment_log::{Deleted, StoredComment};
 use crate::storage::entry::Key;
@@ -28,7 +28,7 @@ pub struct JournalStore {
     storage: Storage,
     throttle: LoginThrottle,
     /// The throttle counts in `Instant`s; this pairs one with Unix time.
-    epoch: (Instant, i64),
+    epoch: UnixEpoch,
 }
 
 fn unavailable(e: io::Error) -> StoreError {
@@ -92,19 +92,8 @@ impl JournalStore {
         Ok(JournalStore {
             storage,
             throttle: LoginThrottle::new(),
-            epoch: (Instant::now(), crate::http::date::unix_now()),
+            epoch: UnixEpoch::now(),
         })
-    }
-
-    fn instant(&self, unix: i64) -> Instant {
-        let (base, base_unix) = self.epoch;
-        let delta = unix - base_unix;
-        if delta >= 0 {
-            base + Duration::from_secs(delta as u64)
-        } else {
-            base.checked_sub(Duration::from_secs(delta.unsigned_abs()))
-                .unwrap_or(base)
-        }
     }
 
     /// The storage underneath (for tests and benchmarks).
@@ -284,11 +273,12 @@ impl Store for JournalStore {
     // -- login throttle -----------------------------------------------
 
     fn throttle_check(&self, username: &str, now: i64) -> StoreResult<Option<Duration>> {
-        Ok(self.throttle.check(username, self.instant(now)))
+        Ok(self.throttle.check(username, self.epoch.instant(now)))
     }
 
     fn throttle_failure(&self, username: &str, now: i64) -> StoreResult<()> {
-        self.throttle.record_failure(username, self.instant(now));
+        self.throttle
+            .record_failure(username, self.epoch.instant(now));
         Ok(())
     }
 
@@ -317,7 +307,7 @@ impl Store for JournalStore {
     // -- housekeeping -------------------------------------------------
 
     fn sweep(&self, now: i64) -> usize {
-        self.throttle.sweep(self.instant(now));
+        self.throttle.sweep(self.epoch.instant(now));
         self.storage.state.sweep(now)
     }
 }

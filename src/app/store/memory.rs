@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{
     CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::app::comments::{Comment, CommentStore};
 use crate::app::sessions::{SessionError, SessionStore};
-use crate::app::throttle::LoginThrottle;
+use crate::app::throttle::{LoginThrottle, UnixEpoch};
 use crate::app::users::{InsertError, User, UserStore};
 use crate::limits::SESSION_TTL;
 
@@ -84,7 +84,7 @@ pub struct MemoryStore {
     pub(crate) throttle: LoginThrottle,
     pub(crate) tokens: TokenDenyList,
     /// The throttle counts in `Instant`s; this pairs one with Unix time.
-    epoch: (Instant, i64),
+    epoch: UnixEpoch,
 }
 
 impl MemoryStore {
@@ -95,18 +95,7 @@ impl MemoryStore {
             comments: Arc::new(CommentStore::new()),
             throttle: LoginThrottle::new(),
             tokens: TokenDenyList::default(),
-            epoch: (Instant::now(), crate::http::date::unix_now()),
-        }
-    }
-
-    fn instant(&self, unix: i64) -> Instant {
-        let (base, base_unix) = self.epoch;
-        let delta = unix - base_unix;
-        if delta >= 0 {
-            base + Duration::from_secs(delta as u64)
-        } else {
-            base.checked_sub(Duration::from_secs(delta.unsigned_abs()))
-                .unwrap_or(base)
+            epoch: UnixEpoch::now(),
         }
     }
 }
@@ -241,11 +230,12 @@ impl Store for MemoryStore {
     }
 
     fn throttle_check(&self, username: &str, now: i64) -> StoreResult<Option<Duration>> {
-        Ok(self.throttle.check(username, self.instant(now)))
+        Ok(self.throttle.check(username, self.epoch.instant(now)))
     }
 
     fn throttle_failure(&self, username: &str, now: i64) -> StoreResult<()> {
-        self.throttle.record_failure(username, self.instant(now));
+        self.throttle
+            .record_failure(username, self.epoch.instant(now));
         Ok(())
     }
 
@@ -270,7 +260,7 @@ impl Store for MemoryStore {
     }
 
     fn sweep(&self, now: i64) -> usize {
-        self.throttle.sweep(self.instant(now));
+        self.throttle.sweep(self.epoch.instant(now));
         self.tokens.sweep(now, TOKEN_MAX_AGE_SECS);
         self.sessions.sweep(now)
     }
