@@ -16,6 +16,8 @@
 //!   machine: the only code that touches a socket.
 //! - [`app`]: the routes over the application state.
 //! - [`storage`]: the append-only journal behind `--data-dir`.
+//! - [`no_wait`]: the check that an event loop never waits on Redis or a
+//!   disk.
 //!
 //! Out of scope, deliberately: TLS, HTTP/2, compression, range requests,
 //! request bodies larger than [`limits::MAX_BODY_BYTES`].
@@ -29,6 +31,7 @@ pub mod json;
 pub mod jwt;
 pub mod limits;
 pub mod metrics;
+pub mod no_wait;
 pub mod redis;
 pub mod server;
 pub mod storage;

@@ -178,21 +178,11 @@ pub trait Store: Send + Sync {
     /// /me`: with several `sessionid` cookies the first valid one wins).
     /// Calls `done` once: at once, or later from another thread, so that a
     /// remote store can send the lookup with others in one round trip
-    /// instead of holding a thread while it waits. The default asks
-    /// [`Store::session_user`] for each id in turn.
-    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
-        let mut found = Ok(None);
-        for id in ids {
-            match self.session_user(id, now) {
-                Ok(None) => continue,
-                other => {
-                    found = other;
-                    break;
-                }
-            }
-        }
-        done(found)
-    }
+    /// instead of holding a thread while it waits. Required, with no
+    /// default: `GET /me` calls it on an event loop, so a wrapper that
+    /// forgot to pass it on would make a remote store block that loop. A
+    /// store in this process answers with [`first_session_user`].
+    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone);
 
     /// Only the user of the live session `id` (the hot path of `GET /me`;
     /// a store may answer it without building a [`SessionInfo`]).
@@ -255,10 +245,9 @@ pub trait Store: Send + Sync {
     /// [`Store::token_status`] for `GET /me` by token, calling `done` with
     /// the outcome: a store that must wait on the network (Redis) may call
     /// it later from another thread instead of holding one while it waits.
-    /// The default asks [`Store::token_status`].
-    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone) {
-        done(self.token_status(sub, jti, iat))
-    }
+    /// Required for the reason [`Store::find_session_user`] is; a store in
+    /// this process calls `done(self.token_status(..))`.
+    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone);
 
     // -- housekeeping -------------------------------------------------
 
@@ -266,6 +255,21 @@ pub trait Store: Send + Sync {
     /// returns how many sessions went. Called every
     /// `limits::SESSION_SWEEP_INTERVAL`.
     fn sweep(&self, now: i64) -> usize;
+}
+
+/// [`Store::find_session_user`]'s answer asked of [`Store::session_user`]
+/// for each id in turn: for the stores that answer in this process.
+pub fn first_session_user<S: Store + ?Sized>(
+    store: &S,
+    ids: &[&str],
+    now: i64,
+) -> StoreResult<Option<Arc<str>>> {
+    for id in ids {
+        if let Some(user) = store.session_user(id, now)? {
+            return Ok(Some(user));
+        }
+    }
+    Ok(None)
 }
 
 /// The form in which a session id is kept anywhere outside the process's

@@ -146,6 +146,7 @@ impl Client {
         effect: Effect,
         deadline: Instant,
     ) -> Result<Vec<Reply>, RedisError> {
+        crate::no_wait::about_to_wait("a Redis round trip");
         let mut tries = 0;
         loop {
             tries += 1;

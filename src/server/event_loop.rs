@@ -103,6 +103,7 @@ impl EventLoop {
     /// Runs until the server stops and this loop's connections are done
     /// (or the shutdown grace has passed).
     pub fn run(mut self) -> io::Result<()> {
+        crate::no_wait::forbid_waits_on_this_thread();
         let mut events = vec![EpollEvent::ZERO; EVENTS_PER_WAIT];
         let mut next_tick = Instant::now() + TICK;
         let mut stop_by: Option<Instant> = None;

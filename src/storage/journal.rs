@@ -508,6 +508,7 @@ impl Journal {
     /// journal had failed before it was written; refuses (`InvalidInput`) a
     /// ticket this journal never issued.
     pub fn wait_durable(&self, ticket: Ticket) -> io::Result<()> {
+        crate::no_wait::about_to_wait("a journal fsync");
         let mut state = self.lock();
         if ticket.0 > state.last_enqueued {
             let message = "journal ticket was issued by another journal";

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
-    TokenStatus, UserRecord,
+    first_session_user, CommentDone, DeleteOutcome, NewSession, SessionInfo, SessionUserDone,
+    Store, StoreError, StoreResult, TokenStatus, TokenStatusDone, UserRecord,
 };
 use crate::app::comments::Comment;
 use crate::app::sessions::{cut_user_agent, is_session_id};
@@ -195,6 +195,10 @@ impl Store for JournalStore {
         Ok(self.storage.state.session_user(&key_of(id), now))
     }
 
+    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
+        done(first_session_user(self, ids, now))
+    }
+
     fn end_session(&self, id: &str) -> StoreResult<()> {
         if !is_session_id(id) {
             return Ok(());
@@ -294,6 +298,10 @@ impl Store for JournalStore {
             .state
             .revoke_token(jti, exp)
             .map_err(unavailable)
+    }
+
+    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone) {
+        done(self.token_status(sub, jti, iat))
     }
 
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus> {

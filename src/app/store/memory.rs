@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{
-    CommentDone, DeleteOutcome, NewSession, SessionInfo, Store, StoreError, StoreResult,
-    TokenStatus, UserRecord,
+    first_session_user, CommentDone, DeleteOutcome, NewSession, SessionInfo, SessionUserDone,
+    Store, StoreError, StoreResult, TokenStatus, TokenStatusDone, UserRecord,
 };
 use crate::app::comments::{Comment, CommentStore};
 use crate::app::sessions::{SessionError, SessionStore};
@@ -178,6 +178,10 @@ impl Store for MemoryStore {
         Ok(self.sessions.user(id, now))
     }
 
+    fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
+        done(first_session_user(self, ids, now))
+    }
+
     fn end_session(&self, id: &str) -> StoreResult<()> {
         self.sessions.remove(id);
         Ok(())
@@ -247,6 +251,10 @@ impl Store for MemoryStore {
     fn revoke_token(&self, jti: &str, exp: i64) -> StoreResult<()> {
         self.tokens.revoke(jti, exp);
         Ok(())
+    }
+
+    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone) {
+        done(self.token_status(sub, jti, iat))
     }
 
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus> {

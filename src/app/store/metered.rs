@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{
     CommentDone, DeleteOutcome, NewSession, SessionInfo, SessionUserDone, Store, StoreResult,
-    TokenStatus, UserRecord,
+    TokenStatus, TokenStatusDone, UserRecord,
 };
 use crate::app::comments::Comment;
 use crate::metrics::METRICS;
@@ -139,6 +139,19 @@ impl Store for MeteredStore {
     }
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus> {
         self.timed(|s| s.token_status(sub, jti, iat))
+    }
+    /// Timed from the call to the outcome, like a session lookup.
+    fn find_token_status(&self, sub: &str, jti: &str, iat: i64, done: TokenStatusDone) {
+        let started = Instant::now();
+        self.inner.find_token_status(
+            sub,
+            jti,
+            iat,
+            Box::new(move |status| {
+                METRICS.store_call(started.elapsed(), status.is_err());
+                done(status)
+            }),
+        )
     }
     fn sweep(&self, now: i64) -> usize {
         self.inner.sweep(now)
