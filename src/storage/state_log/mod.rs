@@ -40,20 +40,28 @@
 //! 3 run on a thread of their own at the lowest priority (see
 //! [`super::set_background_hooks`]); the rotation, which writers
 //! wait for, and the manifest stay at normal priority.
+//!
+//! Here: opening, users, tokens and housekeeping; `sessions` is the
+//! session table, `compact` the compaction and the snapshots.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+mod compact;
+mod sessions;
+
+pub(crate) use compact::write_initial_snapshot;
+pub use compact::CompactReport;
+use compact::{compactor, create_segment, load_snapshot};
+
+use std::fs::OpenOptions;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::dir::{context, invalid, read_in_steps, DataDir, FileName, IO_STEP};
+use super::dir::{context, invalid, read_in_steps, DataDir, FileName};
 use super::entry::{Entry, Key};
 use super::faults;
 use super::frame::{scan_frames, Tail};
 use super::journal::{Journal, Ticket};
-use super::snapshot::{decode_snapshot, SnapshotEncoder};
 use super::state::{LiveState, Session, SEEN_PER_ENTRY};
 use crate::limits::STATE_COMPACT_LIVE_RATIO;
 
@@ -378,127 +386,6 @@ impl StateLog {
         Ok(true)
     }
 
-    // -- sessions -----------------------------------------------------
-
-    /// Adds a session for an existing user.
-    pub fn create_session(&self, key: Key, view: &SessionView) -> io::Result<NewSession> {
-        let mut t = self.lock();
-        if t.live.user(&view.username).is_none() || t.live.session(&key).is_some() {
-            return Ok(NewSession::Refused);
-        }
-        if t.live.session_count() >= self.max_sessions {
-            t.live.sweep(view.created_at);
-            if t.live.session_count() >= self.max_sessions {
-                return Ok(NewSession::Full);
-            }
-        }
-        let entry = Entry::Session {
-            key,
-            username: view.username.to_string(),
-            created_at: view.created_at,
-            expires_at: view.expires_at,
-            last_seen_at: view.last_seen_at,
-            user_agent: view.user_agent.clone(),
-        };
-        let ticket = self.enqueue(&mut t, &entry)?;
-        t.live.insert_session(
-            key,
-            Session {
-                username: Arc::clone(&view.username),
-                created_at: view.created_at,
-                expires_at: view.expires_at,
-                last_seen_at: view.last_seen_at,
-                user_agent: view.user_agent.clone().into_boxed_str(),
-                seen_written: view.last_seen_at,
-                seen_queued: false,
-            },
-        );
-        drop(t);
-        self.journal.wait_durable(ticket)?;
-        Ok(NewSession::Created)
-    }
-
-    /// The live session of `key`, noting `now` as its last use (in memory;
-    /// written later, coalesced). An expired one is dropped from memory.
-    pub fn session(&self, key: &Key, now: i64) -> Option<SessionView> {
-        self.touch(key, now, SessionView::of)
-    }
-
-    /// Only the user of the live session of `key` (the hot path of
-    /// `GET /me`: no copy of the rest), noting `now` as its last use.
-    pub fn session_user(&self, key: &Key, now: i64) -> Option<Arc<str>> {
-        self.touch(key, now, |_, s| Arc::clone(&s.username))
-    }
-
-    /// Looks a live session up, notes `now` as its last use, and returns
-    /// what `read` makes of it.
-    fn touch<T>(&self, key: &Key, now: i64, read: impl FnOnce(&Key, &Session) -> T) -> Option<T> {
-        let mut t = self.lock();
-        let tables = &mut *t;
-        let s = tables.live.session_mut(key)?;
-        if s.expires_at <= now {
-            tables.live.remove_session(key);
-            return None;
-        }
-        if now > s.last_seen_at {
-            s.last_seen_at = now;
-            if !s.seen_queued {
-                s.seen_queued = true;
-                tables.seen_dirty.push(*key);
-            }
-        }
-        Some(read(key, s))
-    }
-
-    /// Ends one session; ending an unknown one writes nothing.
-    pub fn end_session(&self, key: &Key) -> io::Result<()> {
-        let mut t = self.lock();
-        if t.live.session(key).is_none() {
-            return Ok(());
-        }
-        let ticket = self.enqueue(&mut t, &Entry::EndSession { key: *key })?;
-        t.live.remove_session(key);
-        drop(t);
-        self.journal.wait_durable(ticket)
-    }
-
-    /// Ends every session of `username` but `keep`, and revokes its tokens
-    /// issued at or before `at`.
-    pub fn end_sessions(&self, username: &str, at: i64, keep: Option<Key>) -> io::Result<()> {
-        let mut t = self.lock();
-        if t.live.user(username).is_none() {
-            return Ok(());
-        }
-        let entry = Entry::EndSessions {
-            username: username.to_string(),
-            at,
-            keep,
-        };
-        let ticket = self.enqueue(&mut t, &entry)?;
-        t.live.end_sessions(username, at, keep.as_ref());
-        drop(t);
-        self.journal.wait_durable(ticket)
-    }
-
-    /// The user's live sessions, newest first.
-    pub fn sessions_of(&self, username: &str, now: i64) -> Vec<SessionView> {
-        let t = self.lock();
-        let mut out: Vec<SessionView> = t
-            .live
-            .sessions_of(username)
-            .iter()
-            .filter_map(|k| t.live.session(k).map(|s| SessionView::of(k, s)))
-            .filter(|s| s.expires_at > now)
-            .collect();
-        drop(t);
-        out.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.key)));
-        out
-    }
-
-    pub fn session_count(&self) -> usize {
-        self.lock().live.session_count()
-    }
-
     // -- tokens -------------------------------------------------------
 
     /// Puts `jti` on the deny list until `expires_at`.
@@ -564,247 +451,8 @@ impl StateLog {
         (t.log_bytes, t.live.live_bytes())
     }
 
-    /// Compacts now (see the module docs); for tests and the compactor.
-    pub fn compact(&self) -> io::Result<CompactReport> {
-        let started = Instant::now();
-        let mut gens = self.gens.lock().unwrap_or_else(|p| p.into_inner());
-        let Gens {
-            snapshot,
-            last_segment,
-        } = *gens;
-        let next = last_segment + 1;
-        faults::compaction_point("start");
-        let file = create_segment(&self.dir, next)?;
-        self.journal
-            .rotate(self.dir.file(FileName::StateSegment(next)), file)?;
-        gens.last_segment = next;
-        {
-            let mut t = self.lock();
-            t.log_bytes = self.journal.next_offset();
-        }
-        faults::compaction_point("rotated");
-        // The long part (read, fold, write) runs on a thread of its own
-        // with the background setup (the lowest priority); the rotation
-        // above, which other writers wait for, and the manifest below stay
-        // on this one.
-        let folded = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("state-fold".into())
-                .spawn_scoped(scope, || {
-                    let mut background = super::Background::start();
-                    self.fold_into_snapshot(snapshot, last_segment, next, &mut background)
-                })?
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the compaction's fold panicked")))
-        })?;
-        faults::compaction_point("snapshot-renamed");
-        self.dir.commit(|m| m.state = next)?;
-        gens.snapshot = next;
-        faults::compaction_point("manifest-written");
-        self.dir
-            .remove(&self.dir.file(FileName::StateSnapshot(snapshot)))?;
-        for g in snapshot..=last_segment {
-            self.dir.remove(&self.dir.file(FileName::StateSegment(g)))?;
-        }
-        self.dir.sync()?;
-        faults::compaction_point("old-removed");
-        drop(gens);
-        Ok(CompactReport {
-            took: started.elapsed(),
-            ..folded
-        })
-    }
-
-    /// Folds snapshot `snapshot` and segments `snapshot..=last_segment`
-    /// (the files, as of the rotation; never the tables in use) into a
-    /// fresh state and writes it as snapshot `next`.
-    fn fold_into_snapshot(
-        &self,
-        snapshot: u64,
-        last_segment: u64,
-        next: u64,
-        background: &mut super::Background,
-    ) -> io::Result<CompactReport> {
-        let now = faults::unix_now();
-        let mut live = LiveState::new();
-        load_snapshot(
-            &self.dir.file(FileName::StateSnapshot(snapshot)),
-            &mut live,
-            now,
-        )?;
-        let mut folded = 0u64;
-        for g in snapshot..=last_segment {
-            let path = self.dir.file(FileName::StateSegment(g));
-            let bytes = read_in_steps(&path)?;
-            let mut n = 0u32;
-            let scan = scan_frames(&bytes, |_, kind, payload| {
-                n = n.wrapping_add(1);
-                if n.is_multiple_of(4096) {
-                    background.tick();
-                }
-                let entry = Entry::decode(kind, payload).map_err(|e| format!("{e:?}"))?;
-                live.apply(entry, now).map_err(|e| format!("{e:?}"))
-            })
-            .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-            folded += scan.valid_len as u64;
-            background.tick();
-        }
-        faults::compaction_point("folded");
-        background.tick();
-        let snapshot_bytes = self.write_snapshot(next, &live, background)?;
-        Ok(CompactReport {
-            generation: next,
-            journal_bytes: folded,
-            snapshot_bytes,
-            users: live.user_count(),
-            sessions: live.session_count(),
-            took: Duration::ZERO,
-        })
-    }
-
-    /// Writes `state-G.snap` from `live`: temp file, fsync, rename, fsync
-    /// the directory. Returns its size.
-    fn write_snapshot(
-        &self,
-        g: u64,
-        live: &LiveState,
-        background: &mut super::Background,
-    ) -> io::Result<u64> {
-        let name = FileName::StateSnapshot(g).to_name();
-        let tmp = self.dir.path().join(format!("{name}.tmp"));
-        let file = File::create(&tmp).map_err(|e| context(&tmp, e))?;
-        let mut out = BufWriter::with_capacity(IO_STEP, file);
-        let mut enc = SnapshotEncoder::new();
-        let mut buf = Vec::with_capacity(64 * 1024);
-        let mut written = 0u64;
-        let mut result = Ok(());
-        live.for_each_entry(|e| {
-            if result.is_err() {
-                return;
-            }
-            if enc.push(&e, &mut buf).is_err() {
-                result = Err(invalid(format!(
-                    "snapshot: entry of kind {} refused",
-                    e.kind()
-                )));
-                return;
-            }
-            if buf.len() >= 32 * 1024 {
-                background.tick();
-                written += buf.len() as u64;
-                result = out.write_all(&buf);
-                buf.clear();
-            }
-        });
-        result.map_err(|e| context(&tmp, e))?;
-        enc.finish(&mut buf);
-        written += buf.len() as u64;
-        out.write_all(&buf).map_err(|e| context(&tmp, e))?;
-        let file = out
-            .into_inner()
-            .map_err(|e| context(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| context(&tmp, e))?;
-        drop(file);
-        faults::compaction_point("snapshot-synced");
-        let target = self.dir.file(FileName::StateSnapshot(g));
-        fs::rename(&tmp, &target).map_err(|e| context(&target, e))?;
-        self.dir.sync()?;
-        Ok(written)
-    }
-
     /// The journal, for tests and counters.
     pub fn journal(&self) -> &Journal {
         &self.journal
     }
-}
-
-/// What a compaction did.
-#[derive(Debug, Clone, Copy)]
-pub struct CompactReport {
-    pub generation: u64,
-    pub journal_bytes: u64,
-    pub snapshot_bytes: u64,
-    pub users: usize,
-    pub sessions: usize,
-    pub took: Duration,
-}
-
-/// The compactor thread: compacts when woken, until the log is dropped.
-fn compactor(log: Weak<StateLog>, wakes: mpsc::Receiver<()>) {
-    loop {
-        match wakes.recv_timeout(Duration::from_secs(1)) {
-            Ok(()) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if log.strong_count() == 0 {
-                    return;
-                }
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        }
-        let Some(log) = log.upgrade() else { return };
-        log.compacting.store(true, Ordering::Relaxed);
-        match log.compact() {
-            Ok(r) => eprintln!(
-                "state journal compacted into generation {}: {} bytes of journal -> a {}-byte \
-                 snapshot of {} users and {} sessions in {} ms",
-                r.generation,
-                r.journal_bytes,
-                r.snapshot_bytes,
-                r.users,
-                r.sessions,
-                r.took.as_millis()
-            ),
-            Err(e) => eprintln!("state journal compaction failed (will retry later): {e}"),
-        }
-        log.compacting.store(false, Ordering::Relaxed);
-        log.maybe_compact(&log.lock());
-    }
-}
-
-/// Creates the empty segment `g` and makes its name durable.
-fn create_segment(dir: &DataDir, g: u64) -> io::Result<File> {
-    let path = dir.file(FileName::StateSegment(g));
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| context(&path, e))?;
-    dir.sync()?;
-    Ok(file)
-}
-
-/// Applies every entry of the snapshot at `path` to `live`.
-fn load_snapshot(path: &std::path::Path, live: &mut LiveState, now: i64) -> io::Result<()> {
-    let bytes = read_in_steps(path)?;
-    let mut wrong = None;
-    decode_snapshot(&bytes, |e| {
-        if let Err(err) = live.apply(e, now) {
-            wrong.get_or_insert(err);
-        }
-    })
-    .map_err(|e| {
-        invalid(format!(
-            "{}: damaged snapshot ({e:?}); refusing to start; restore the directory from \
-             a backup",
-            path.display()
-        ))
-    })?;
-    match wrong {
-        Some(e) => Err(invalid(format!("{}: {e:?}", path.display()))),
-        None => Ok(()),
-    }
-}
-
-/// Writes the first snapshot (empty, or a migrated state) of a directory.
-pub(crate) fn write_initial_snapshot(dir: &DataDir, g: u64, entries: &[Entry]) -> io::Result<()> {
-    let mut bytes = Vec::new();
-    let mut enc = SnapshotEncoder::new();
-    for e in entries {
-        enc.push(e, &mut bytes)
-            .map_err(|k| invalid(format!("snapshot: entry of kind {k} refused")))?;
-    }
-    enc.finish(&mut bytes);
-    dir.replace(&FileName::StateSnapshot(g).to_name(), &bytes)
 }
