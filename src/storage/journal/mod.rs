@@ -28,8 +28,9 @@
 //!
 //! # Preallocation
 //!
-//! The file is grown ahead of the records, [`JOURNAL_PREALLOCATE`] bytes at
-//! a time, by writing zeros (not with `fallocate`, whose unwritten extents
+//! The file is grown ahead of the records,
+//! [`JOURNAL_PREALLOCATE`](crate::limits::JOURNAL_PREALLOCATE) bytes at a
+//! time, by writing zeros (not with `fallocate`, whose unwritten extents
 //! would need a metadata change when first written). A flush writes its
 //! batch right after the last record (`pwrite`), into space the file
 //! already has, so the `fdatasync` after it flushes data only: an append
