@@ -25,7 +25,8 @@ pub fn forbid_waits_on_this_thread() {
 
 /// Called before waiting on `what` (a Redis round trip, a journal fsync).
 /// Panics in debug builds on a thread marked by
-/// [`forbid_waits_on_this_thread`].
+/// [`forbid_waits_on_this_thread`], whether or not this particular wait
+/// would have been short: a call that may wait does not belong on a loop.
 #[inline]
 pub fn about_to_wait(what: &'static str) {
     if cfg!(debug_assertions) && FORBIDDEN.with(Cell::get) {

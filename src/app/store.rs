@@ -259,9 +259,9 @@ pub trait Store: Send + Sync {
 
 /// [`Store::find_session_user`]'s answer asked of [`Store::session_user`]
 /// for each id in turn: for the stores that answer in this process.
-pub fn first_session_user<S: Store + ?Sized>(
+pub fn first_session_user<'a, S: Store + ?Sized>(
     store: &S,
-    ids: &[&str],
+    ids: impl IntoIterator<Item = &'a str>,
     now: i64,
 ) -> StoreResult<Option<Arc<str>>> {
     for id in ids {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use super::auth::{self, Bearer, Credential};
 use super::body::{fields, fields_or_none, BodyError, Fields};
-use super::store::{StoreError, UserRecord};
+use super::store::{first_session_user, StoreError, UserRecord};
 use super::users::{valid_password, valid_username};
 use super::{error, App};
 use crate::cookie::{parse_cookie_header, SameSite, SetCookie};
@@ -314,17 +314,7 @@ pub fn me(app: &App, req: &Request) -> Reply {
     }
     if !app.store.is_remote() {
         // In this process: no callback, no allocation beyond the answer.
-        let now = unix_now();
-        let mut found = Ok(None);
-        for id in session_cookies(req) {
-            match app.store.session_user(id, now) {
-                Ok(None) => continue,
-                other => {
-                    found = other;
-                    break;
-                }
-            }
-        }
+        let found = first_session_user(&*app.store, session_cookies(req), unix_now());
         return Reply::Now(me_response(found));
     }
     let ids: Vec<&str> = session_cookies(req).collect();

@@ -179,7 +179,7 @@ impl Store for MemoryStore {
     }
 
     fn find_session_user(&self, ids: &[&str], now: i64, done: SessionUserDone) {
-        done(first_session_user(self, ids, now))
+        done(first_session_user(self, ids.iter().copied(), now))
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
