@@ -280,6 +280,9 @@ pub(super) fn run_watchers(ready: Vec<(DurableCallback, io::Result<()>)>) {
 /// the next multiple of [`JOURNAL_PREALLOCATE`] past it, in zeros, in the
 /// same sync. Returns the file's length.
 fn write_and_sync(file: &File, batch: &[u8], at: u64, allocated: u64) -> io::Result<u64> {
+    // Every flush comes here, whoever leads it (a waiting writer, the
+    // flusher thread, a rotation): none may be an event loop.
+    crate::no_wait::about_to_wait("a journal fsync");
     let needed = at + batch.len() as u64;
     let mut length = allocated;
     if needed > allocated {
