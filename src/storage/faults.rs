@@ -17,6 +17,9 @@
 //!   compaction, `compaction point NAME` is written to stderr and the
 //!   compactor sleeps this long, so a test can SIGKILL the server at that
 //!   very point.
+//! - `STATEFUL_FAULT_CHECKPOINT_PAUSE_MS`: a background checkpoint of the
+//!   comment index sleeps this long before it writes, so a test can act
+//!   while one is running.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -89,4 +92,13 @@ pub fn compaction_point(name: &str) {
         std::thread::sleep(std::time::Duration::from_millis(ms.max(0) as u64));
     }
     let _ = name;
+}
+
+/// Called by a background checkpoint of the comment index before it
+/// writes (see the module docs).
+pub fn checkpoint_pause() {
+    #[cfg(feature = "fault-injection")]
+    if let Some(ms) = knob("STATEFUL_FAULT_CHECKPOINT_PAUSE_MS") {
+        std::thread::sleep(std::time::Duration::from_millis(ms.max(0) as u64));
+    }
 }

@@ -27,13 +27,31 @@ impl CommentLog {
                 // a starved thread; the write after it, at the lowest.
                 let cp = me.checkpoint_copy();
                 let _background = crate::storage::Background::start();
-                if let Err(e) = me.checkpoint_write(&cp) {
+                faults::checkpoint_pause();
+                let written = me.checkpoint_write(&cp);
+                if let Err(e) = &written {
                     eprintln!("comment index checkpoint failed (will retry later): {e}");
                 }
-                me.busy.store(false, Ordering::SeqCst);
+                me.background_done(written.is_ok());
             });
         if spawned.is_err() {
             self.busy.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Ends a background job (a checkpoint or a compaction): frees the
+    /// slot they share, then, if the job went well, asks again for what
+    /// was refused while it ran. A deletion that found the slot taken did
+    /// not queue its compaction, nor a post its checkpoint; without this
+    /// they would wait for the next deletion or post, which may never come.
+    /// After a failure the next deletion or post retries instead, so a
+    /// persistent failure (a full disk) does not spin.
+    pub(super) fn background_done(self: &Arc<Self>, succeeded: bool) {
+        self.busy.store(false, Ordering::SeqCst);
+        if succeeded {
+            let dead = self.read().dead_bytes;
+            self.maybe_compact(dead);
+            self.maybe_checkpoint();
         }
     }
 

@@ -92,7 +92,8 @@ impl CommentLog {
         let spawned = std::thread::Builder::new()
             .name("comment-compactor".into())
             .spawn(move || {
-                match me.compact() {
+                let compacted = me.compact();
+                match &compacted {
                     Ok(r) => eprintln!(
                         "comment log compacted into generation {}: {} bytes -> {} bytes \
                          ({} comments kept) in {} ms",
@@ -104,7 +105,7 @@ impl CommentLog {
                     ),
                     Err(e) => eprintln!("comment log compaction failed (will retry later): {e}"),
                 }
-                me.busy.store(false, Ordering::SeqCst);
+                me.background_done(compacted.is_ok());
             });
         if spawned.is_err() {
             self.busy.store(false, Ordering::SeqCst);
