@@ -12,9 +12,12 @@
 //! - **Drained first.** The connection is non-blocking; every lookup
 //!   first reads whatever pushes have reached our socket (one `recv`, which
 //!   says `EAGAIN` when there are none). Redis writes the push in the same
-//!   event-loop pass as the reply to the command that caused it, so by the
-//!   time the client that logged out elsewhere has its answer, the push is
-//!   in our socket buffer, and the next lookup honours it.
+//!   event-loop pass as the reply to the command that caused it, but not
+//!   always before that reply; so the instance that made the change sends
+//!   one more `PING` before it answers (`RedisStore::fence`), which Redis
+//!   serves only after that pass. By the time the client that logged out
+//!   elsewhere has its answer, the push is in our socket buffer, and the
+//!   next lookup honours it.
 //! - **Heard from recently.** A background thread pings every
 //!   [`PING_EVERY`]; entries are used only while the last answer is at most
 //!   [`FRESH_FOR`] old. A hung Redis (SIGSTOP) therefore stops the cache

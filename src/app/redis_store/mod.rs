@@ -147,6 +147,23 @@ impl RedisStore {
         let mut replies = self.run(&p, effect)?;
         replies.pop().ok_or_else(|| unavailable("redis: no reply"))
     }
+
+    /// Returns once Redis has sent every other instance the invalidation
+    /// pushes of our last write, so that a client who has our answer and
+    /// turns to another instance finds its caches already told.
+    ///
+    /// Redis queues a write's pushes and its reply in the same pass of its
+    /// event loop and writes them out at the end of it, one client after
+    /// another; a listener that already had output queued in that pass
+    /// (a `PONG`) gets its bytes after ours. A `PING` sent once we have the
+    /// reply is served in a later pass, after every one of those writes.
+    /// One round trip, paid by the rare writes that invalidate: logouts,
+    /// password changes, token revocations, signups. Its failure is not the
+    /// write's: the write is done, and a Redis that stopped answering
+    /// turns every cache off within `redis::tracking::FRESH_FOR` anyway.
+    fn fence(&self) {
+        let _ = self.client.call1(&["PING"], Effect::Read);
+    }
 }
 
 pub(super) fn unix_now() -> i64 {
@@ -208,7 +225,9 @@ impl Store for RedisStore {
             ],
             Effect::Write,
         )?;
-        Ok(int(&reply, "create-user script")? == 1)
+        let created = int(&reply, "create-user script")? == 1;
+        self.fence();
+        Ok(created)
     }
 
     fn replace_password_hash(
@@ -242,7 +261,9 @@ impl Store for RedisStore {
             return Err(unavailable("empty password hash"));
         }
         let hashes = self.revoke_all(username, new_hash, now)?;
-        self.end_hashes(username, &hashes, keep)
+        self.end_hashes(username, &hashes, keep)?;
+        self.fence();
+        Ok(())
     }
 
     fn create_session(
@@ -264,12 +285,16 @@ impl Store for RedisStore {
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
-        self.drop_session(id)
+        self.drop_session(id)?;
+        self.fence();
+        Ok(())
     }
 
     fn end_all_sessions(&self, username: &str, now: i64) -> StoreResult<()> {
         let hashes = self.revoke_all(username, "", now)?;
-        self.end_hashes(username, &hashes, None)
+        self.end_hashes(username, &hashes, None)?;
+        self.fence();
+        Ok(())
     }
 
     fn sessions_of(&self, username: &str, now: i64) -> StoreResult<Vec<SessionInfo>> {
@@ -438,8 +463,9 @@ impl Store for RedisStore {
                 &left.to_string(),
             ],
             Effect::Write,
-        )
-        .map(drop)
+        )?;
+        self.fence();
+        Ok(())
     }
 
     fn token_status(&self, sub: &str, jti: &str, iat: i64) -> StoreResult<TokenStatus> {
