@@ -2,6 +2,7 @@
 //! reads the index and scans only the log written after it.
 
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -23,12 +24,29 @@ impl CommentLog {
             .name("comment-index".into())
             .spawn(move || {
                 // The copy of the index takes its lock (chunk by chunk):
-                // done at normal priority, so that a post never waits for
-                // a starved thread; the write after it, at the lowest.
-                let cp = me.checkpoint_copy();
-                let _background = crate::storage::Background::start();
-                faults::checkpoint_pause();
-                let written = me.checkpoint_write(&cp);
+                // done on this thread, at normal priority, so that a post
+                // never waits for a starved thread. The write runs at the
+                // lowest, on a thread of its own, so that this one can
+                // still start the next job at normal priority (a thread
+                // inherits its creator's priority, and an unprivileged
+                // one cannot raise its own back).
+                let written = catch_unwind(AssertUnwindSafe(|| {
+                    let cp = me.checkpoint_copy();
+                    std::thread::scope(|scope| {
+                        std::thread::Builder::new()
+                            .name("comment-index-write".into())
+                            .spawn_scoped(scope, || {
+                                let _background = crate::storage::Background::start();
+                                faults::checkpoint_pause();
+                                me.checkpoint_write(&cp)
+                            })?
+                            .join()
+                            .unwrap_or_else(|_| {
+                                Err(io::Error::other("the checkpoint write panicked"))
+                            })
+                    })
+                }))
+                .unwrap_or_else(|_| Err(io::Error::other("the checkpoint panicked")));
                 if let Err(e) = &written {
                     eprintln!("comment index checkpoint failed (will retry later): {e}");
                 }
@@ -39,19 +57,20 @@ impl CommentLog {
         }
     }
 
-    /// Ends a background job (a checkpoint or a compaction): frees the
-    /// slot they share, then, if the job went well, asks again for what
-    /// was refused while it ran. A deletion that found the slot taken did
-    /// not queue its compaction, nor a post its checkpoint; without this
-    /// they would wait for the next deletion or post, which may never come.
-    /// After a failure the next deletion or post retries instead, so a
-    /// persistent failure (a full disk) does not spin.
+    /// Ends a background job (a checkpoint or a compaction; on the thread
+    /// that started it, at normal priority): frees the slot they share,
+    /// then, if the job went well, asks again for a compaction. A deletion
+    /// that found the slot taken did not queue its compaction; without
+    /// this it would wait for the next deletion, which may never come.
+    /// After a failure the next deletion retries instead, so a persistent
+    /// failure (a full disk) does not spin. A checkpoint refused the same
+    /// way is not asked again: the next post asks, and until then a start
+    /// only scans a little more of the log.
     pub(super) fn background_done(self: &Arc<Self>, succeeded: bool) {
         self.busy.store(false, Ordering::SeqCst);
         if succeeded {
             let dead = self.read().dead_bytes;
             self.maybe_compact(dead);
-            self.maybe_checkpoint();
         }
     }
 

@@ -4,6 +4,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -92,7 +93,10 @@ impl CommentLog {
         let spawned = std::thread::Builder::new()
             .name("comment-compactor".into())
             .spawn(move || {
-                let compacted = me.compact();
+                // A panic must not keep the background slot taken for the
+                // life of the process.
+                let compacted = catch_unwind(AssertUnwindSafe(|| me.compact()))
+                    .unwrap_or_else(|_| Err(io::Error::other("the compaction panicked")));
                 match &compacted {
                     Ok(r) => eprintln!(
                         "comment log compacted into generation {}: {} bytes -> {} bytes \
