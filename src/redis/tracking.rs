@@ -15,11 +15,12 @@
 //!   event-loop pass as the reply to the command that caused it, but not
 //!   always before that reply; so the instance that made the change sends
 //!   one more `PING` before it answers (`RedisStore::fence`), which Redis
-//!   serves only after that pass. On one machine, by the time the client
-//!   that logged out elsewhere has its answer, the push is in our socket
-//!   buffer, and the next lookup honours it; over a network it is ahead of
-//!   that client by its own trip to this instance (see
-//!   `RedisStore::fence`).
+//!   serves only after that pass (Redis waits for its I/O threads too).
+//!   On one machine, by the time the client that logged out elsewhere has
+//!   its answer, the push is in our socket buffer, and the next lookup
+//!   honours it; over a network it is ahead of that client by its own trip
+//!   to this instance. A listener so far behind that Redis has to queue
+//!   its pushes is not covered; it reads every 10 ms.
 //! - **Heard from recently.** A background thread pings every
 //!   [`PING_EVERY`]; entries are used only while the last answer is at most
 //!   [`FRESH_FOR`] old. A hung Redis (SIGSTOP) therefore stops the cache

@@ -150,23 +150,13 @@ impl RedisStore {
 
     /// Returns once Redis has written out the invalidation pushes of our
     /// last write, so that a client who has our answer and turns to
-    /// another instance finds its caches already told.
-    ///
-    /// Redis queues a write's pushes and its reply in the same pass of its
-    /// event loop and writes them out at the end of it, one client after
-    /// another; a listener that already had output queued in that pass
-    /// (a `PONG`) gets its bytes after ours. A `PING` sent once we have the
-    /// reply is served in a later pass, after every one of those writes
-    /// (with I/O threads too: Redis waits for them before the next pass).
-    /// On one machine the push is then in the other instance's socket
-    /// buffer. Over a network it is on its way on another TCP connection,
-    /// ahead of our answer by the client's own trip to the other instance;
-    /// and a listener so far behind that Redis queues its pushes is not
-    /// covered (it reads every 10 ms, so it is not, in practice).
-    /// One round trip, paid by the rare writes that invalidate: logouts,
-    /// password changes, token revocations, signups. Its failure is not the
-    /// write's: the write is done, and a Redis that stopped answering
-    /// turns every cache off within `redis::tracking::FRESH_FOR` anyway.
+    /// another instance finds its caches already told (why a `PING` does
+    /// that, and what it leaves across machines: `redis::tracking`'s
+    /// "Drained first"). One round trip, paid by the rare writes that
+    /// invalidate: logouts, password changes, token revocations, signups.
+    /// Its failure is not the write's: the write is done, and a Redis that
+    /// stopped answering turns every cache off within
+    /// `redis::tracking::FRESH_FOR` anyway.
     fn fence(&self) {
         let _ = self.client.call1(&["PING"], Effect::Read);
     }

@@ -148,12 +148,7 @@ impl Journal {
                 return Err(failure.to_error());
             }
             if state.flushing {
-                state.flush_waiters += 1;
-                state = self
-                    .flushed
-                    .wait(state)
-                    .expect("journal lock poisoned, but nothing panics while holding it");
-                state.flush_waiters -= 1;
+                state = self.wait_flush_end(state);
                 continue;
             }
             // Lead a flush of everything pending, which includes our record.
@@ -165,6 +160,21 @@ impl Journal {
                 state = self.lock();
             }
         }
+    }
+
+    /// Waits (the lock released meanwhile) until the flush in progress
+    /// ends, in success or failure.
+    pub(super) fn wait_flush_end<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+    ) -> MutexGuard<'a, State> {
+        state.flush_waiters += 1;
+        let mut state = self
+            .flushed
+            .wait(state)
+            .expect("journal lock poisoned, but nothing panics while holding it");
+        state.flush_waiters -= 1;
+        state
     }
 
     /// Writes and syncs everything pending, with the lock released during

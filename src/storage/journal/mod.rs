@@ -310,12 +310,7 @@ impl Journal {
     pub fn rotate(&self, path: PathBuf, file: File) -> io::Result<()> {
         let mut state = self.lock();
         while state.flushing {
-            state.flush_waiters += 1;
-            state = self
-                .flushed
-                .wait(state)
-                .expect("journal lock poisoned, but nothing panics while holding it");
-            state.flush_waiters -= 1;
+            state = self.wait_flush_end(state);
         }
         if let Some(failure) = &state.failure {
             return Err(failure.to_error());
